@@ -1,0 +1,150 @@
+// Load, default and validate a config. Every problem names the field path and the rule,
+// e.g. `routes[1].candidatePercent: must be <= 100, got 150`.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute path of the file it came from. */
+  file: string;
+}
+
+/** Read and validate a YAML config file. Throws ConfigError listing every problem. */
+export function loadConfigFile(path: string): LoadedConfig {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
+    throw new ConfigError(file, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return { config: parseConfig(raw, file), file };
+}
+
+/** Validate a plain object; returns a new object with defaults filled in. Never writes into `raw`. */
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(source, ['(root): must be a mapping with listen, backends and routes']);
+  }
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw));
+  const issues = schemaIssues(withDefaults);
+  if (issues.length === 0) issues.push(...semanticIssues(withDefaults as Config));
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return withDefaults as Config;
+}
+
+function schemaIssues(value: unknown): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of Value.Errors(ConfigSchema, value)) {
+    const line = `${fieldPath(e.path)}: ${rule(e)}`;
+    // A union reports every branch; the first message per path is the useful one.
+    const key = e.path;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(line);
+  }
+  return out;
+}
+
+/** `/routes/1/candidatePercent` → `routes[1].candidatePercent` */
+export function fieldPath(pointer: string): string {
+  if (pointer === '') return '(root)';
+  let out = '';
+  for (const part of pointer.slice(1).split('/')) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(key) ? `[${key}]` : out === '' ? key : `.${key}`;
+  }
+  return out;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+}
+
+function rule(e: ValueError): string {
+  const s = e.schema as Record<string, unknown>;
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `unknown key (allowed: ${Object.keys((s.properties ?? {}) as object).join(', ')})`;
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return `must be <= ${s.maximum}, got ${show(e.value)}`;
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return `must be >= ${s.minimum}, got ${show(e.value)}`;
+    case ValueErrorType.Number:
+      return `must be a number, got ${show(e.value)}`;
+    case ValueErrorType.Integer:
+      return `must be a whole number, got ${show(e.value)}`;
+    case ValueErrorType.String:
+      return `must be a string, got ${show(e.value)}`;
+    case ValueErrorType.Boolean:
+      return `must be true or false, got ${show(e.value)}`;
+    case ValueErrorType.Object:
+      return `must be a mapping, got ${show(e.value)}`;
+    case ValueErrorType.Array:
+      return `must be a list, got ${show(e.value)}`;
+    case ValueErrorType.ArrayMinItems:
+      return `must have at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}`;
+    case ValueErrorType.StringPattern:
+      return `must match ${s.pattern}${s.description ? ` (${s.description})` : ''}, got ${show(e.value)}`;
+    case ValueErrorType.StringMinLength:
+      return `must not be empty`;
+    case ValueErrorType.Union: {
+      const options = ((s.anyOf ?? []) as Array<Record<string, unknown>>).map((o) =>
+        'const' in o ? show(o.const) : String(o.description ?? o.type),
+      );
+      return `must be one of: ${options.join(', ')}; got ${show(e.value)}`;
+    }
+    default:
+      return `${e.message.toLowerCase()}, got ${show(e.value)}`;
+  }
+}
+
+/** Rules the schema cannot say: URLs, unique names, one sticky source, ... */
+function semanticIssues(c: Config): string[] {
+  const out: string[] = [];
+  for (const name of ['legacy', 'candidate'] as const) {
+    c.backends[name].upstreams.forEach((u, i) => {
+      const problem = upstreamProblem(u);
+      if (problem) out.push(`backends.${name}.upstreams[${i}]: ${problem}, got ${show(u)}`);
+    });
+  }
+  const names = new Map<string, number>();
+  c.routes.forEach((r, i) => {
+    const first = names.get(r.name);
+    if (first !== undefined) out.push(`routes[${i}].name: must be unique, "${r.name}" is already routes[${first}].name`);
+    else names.set(r.name, i);
+    if (r.sticky && (r.sticky.header === undefined) === (r.sticky.cookie === undefined)) {
+      out.push(`routes[${i}].sticky: must set exactly one of header or cookie`);
+    }
+  });
+  return out;
+}
+
+function upstreamProblem(u: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    return 'must be an absolute URL like http://10.0.0.5:8080';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must use http:// or https://';
+  if (url.pathname !== '/' || url.search || url.hash) return 'must be an origin only (no path, query or fragment)';
+  if (url.username || url.password) return 'must not carry credentials';
+  return undefined;
+}

@@ -1,0 +1,97 @@
+// The one definition of cutover's configuration: types, defaults and documentation all come
+// from here. config/cutover.schema.json is generated from it (npm run schema) for editors.
+import { Type, type Static } from '@sinclair/typebox';
+
+const closed = { additionalProperties: false } as const;
+
+const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', description: 'an HTTP header name' });
+
+export const Timeouts = Type.Object(
+  {
+    connectMs: Type.Integer({ minimum: 1, default: 2000, description: 'TCP connect timeout to one upstream node (ms).' }),
+    responseMs: Type.Integer({
+      minimum: 1,
+      default: 30000,
+      description: 'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504.',
+    }),
+  },
+  { ...closed, default: {} },
+);
+
+export const Backend = Type.Object(
+  {
+    upstreams: Type.Array(Type.String({ description: 'http:// or https:// origin of one node, e.g. http://10.0.0.5:8080' }), {
+      minItems: 1,
+      description: 'The nodes of this cluster; requests are balanced round robin across them.',
+    }),
+    timeouts: Timeouts,
+  },
+  closed,
+);
+
+export const Sticky = Type.Object(
+  {
+    header: Type.Optional(HeaderName),
+    cookie: Type.Optional(Type.String({ minLength: 1, description: 'cookie name' })),
+  },
+  { ...closed, description: 'Where the stickiness key comes from: exactly one of header or cookie.' },
+);
+
+export const Route = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Unique route name: letters, digits, _ . -' }),
+    match: Type.Object(
+      {
+        pathPrefix: Type.String({ pattern: '^/', default: '/', description: 'Plain string prefix of the request path, starting with /.' }),
+        methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { minItems: 1, description: 'Upper-case HTTP methods.' })),
+        headers: Type.Optional(
+          Type.Record(Type.String(), Type.String(), { description: 'Request headers that must be present with exactly this value.' }),
+        ),
+      },
+      { ...closed, default: {} },
+    ),
+    candidatePercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of requests sent to the candidate, 0..100; fractions allowed.' }),
+    sticky: Type.Optional(Sticky),
+  },
+  closed,
+);
+
+const OptionalHeader = (dflt: string, description: string) =>
+  Type.Union([HeaderName, Type.Literal(false)], { default: dflt, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    listen: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      },
+      { ...closed, default: {}, description: 'Where the data plane (the proxy) listens.' },
+    ),
+    backends: Type.Object({ legacy: Backend, candidate: Backend }, closed),
+    routes: Type.Array(Route, { minItems: 1, description: 'First match wins; the last route should catch everything.' }),
+    overrideHeader: OptionalHeader('x-cutover-backend', 'Request header that forces legacy|candidate; false disables it.'),
+    servedByHeader: OptionalHeader('x-cutover-backend', 'Response header naming the backend that served; false disables it.'),
+    stats: Type.Object(
+      { windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Length of the sliding stats window (s).' }) },
+      { ...closed, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+        accessLog: Type.Boolean({ default: false, description: 'One log line per request (costs throughput).' }),
+      },
+      { ...closed, default: {} },
+    ),
+  },
+  { ...closed, $id: 'https://cutover.dev/cutover.schema.json', title: 'cutover configuration' },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type RouteConfig = Static<typeof Route>;
+export type BackendConfig = Static<typeof Backend>;
+export type BackendName = 'legacy' | 'candidate';
+export const BACKENDS: readonly BackendName[] = ['legacy', 'candidate'];

@@ -1,0 +1,31 @@
+// Responses cutover writes itself: JSON errors with a stable code.
+import type { ServerResponse } from 'node:http';
+
+export interface ErrorDetail {
+  backend?: string;
+  requestId?: string;
+  [key: string]: unknown;
+}
+
+/** `{"error":{"code","message",...detail}}` with the given status; a no-op once headers are out. */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  detail: ErrorDetail = {},
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message, ...detail } });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}

@@ -1,0 +1,168 @@
+// The data plane: a node:http server. Per request: maintenance check, route match, one split
+// decision, dispatch to a node of the chosen cluster. Nothing else runs here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import httpProxy from 'http-proxy';
+import type { BackendName } from '../config/schema.js';
+import type { Control } from '../control/control.js';
+import type { Logger } from '../log.js';
+import { decide, parseOverride } from '../split/decide.js';
+import { matchRoute, stickyKey, type CompiledRoute } from '../split/route.js';
+import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
+import { upstreamHeaders } from './headers.js';
+import { sendError } from './respond.js';
+import type { RoutingTable } from './table.js';
+
+export interface ProxyServerOptions {
+  table: RoutingTable;
+  control: Control;
+  logger: Logger;
+  /** Monotonic milliseconds. */
+  now?: () => number;
+}
+
+export class ProxyServer {
+  readonly server: Server;
+  table: RoutingTable;
+  /** Requests received and not yet answered (or abandoned). */
+  inFlight = 0;
+  private readonly control: Control;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: true });
+  private readonly exchangeOptions: ExchangeOptions;
+
+  constructor(opts: ProxyServerOptions) {
+    this.table = opts.table;
+    this.control = opts.control;
+    this.logger = opts.logger;
+    this.now = opts.now ?? (() => performance.now());
+    this.exchangeOptions = { servedByHeader: this.table.servedByHeader, now: this.now, onDone: this.accessLog };
+    this.server = createServer(this.handle);
+    this.server.on('upgrade', this.upgrade);
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
+    this.ws.on('error', () => {}); // errors are handled by each ws() callback
+  }
+
+  /** Swap in a new table; the next request uses it. */
+  setTable(table: RoutingTable): void {
+    this.table = table;
+    this.exchangeOptions.servedByHeader = table.servedByHeader;
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  private readonly done = (): void => {
+    this.inFlight--;
+  };
+
+  private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.inFlight++;
+    res.once('close', this.done);
+    const m = this.control.maintenance;
+    if (m.enabled) {
+      return sendError(res, 503, 'maintenance', m.message, {}, { 'retry-after': String(m.retryAfterSeconds) });
+    }
+    const table = this.table;
+    const url = req.url ?? '/';
+    if (url.charCodeAt(0) !== 47 /* / */ || req.method === 'CONNECT') {
+      return sendError(res, 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
+    }
+    const q = url.indexOf('?');
+    const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
+    if (!route) return sendError(res, 404, 'no_route', `no route matches ${req.method} ${url}`);
+    const backend = this.choose(route, req, table);
+    if (backend === undefined) {
+      return sendError(res, 400, 'bad_override', `header ${table.overrideHeader} must be legacy or candidate`);
+    }
+    const cluster = table.clusters[backend];
+    const headers: string[] = [];
+    const requestId = upstreamHeaders(req, headers);
+    const h = req.headers;
+    const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    const x = new Exchange(
+      req,
+      res,
+      backend,
+      cluster,
+      route.series[backend],
+      {
+        path: url,
+        method: req.method as 'GET',
+        headers,
+        body: hasBody ? req : null,
+        headersTimeout: cluster.responseMs,
+        bodyTimeout: cluster.responseMs,
+      },
+      requestId,
+      this.exchangeOptions,
+    );
+    x.routeName = route.name;
+    x.start();
+  };
+
+  /** The backend for a request; undefined when the override header holds a bad value. */
+  private choose(route: CompiledRoute, req: IncomingMessage, table: RoutingTable): BackendName | undefined {
+    if (table.overrideHeader) {
+      const forced = req.headers[table.overrideHeader];
+      if (typeof forced === 'string') return parseOverride(forced);
+    }
+    return decide(route.split, route.name, stickyKey(route, req.headers));
+  }
+
+  private readonly accessLog = (x: Exchange): void => {
+    if (!this.table.accessLog) return;
+    this.logger.info(
+      { requestId: x.requestId, method: x.req.method, url: x.req.url, route: x.routeName, backend: x.backend, status: x.status, outcome: x.outcome },
+      'request',
+    );
+  };
+
+  /** WebSocket (and other) upgrades: same route and split, proxied by http-proxy. */
+  private readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const refuse = (status: string) => {
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      else socket.destroy();
+    };
+    socket.on('error', () => socket.destroy());
+    if (this.control.maintenance.enabled) return refuse('503 Service Unavailable');
+    const table = this.table;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
+    if (!route) return refuse('404 Not Found');
+    const backend = this.choose(route, req, table);
+    if (!backend) return refuse('400 Bad Request');
+    const cluster = table.clusters[backend];
+    const node = cluster.next();
+    this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
+      const kind = errorKind(err);
+      if (kind === 'refused') cluster.refused(node);
+      route.series[backend].transportError(this.now(), kind);
+      refuse(kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway');
+    });
+  };
+
+  /** Stop accepting, close idle keep-alive connections, wait for in-flight requests. */
+  async close(graceMs = 30_000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+    this.ws.close();
+  }
+}

@@ -1,0 +1,50 @@
+// What the data plane needs from the config, compiled once: the route list, the two clusters and
+// the header names. A reload builds a new table and swaps it in; in-flight requests keep theirs.
+import { BACKENDS, type BackendName, type Config } from '../config/schema.js';
+import type { Control } from '../control/control.js';
+import { compileRoute, type CompiledRoute } from '../split/route.js';
+import type { Stats } from '../stats/store.js';
+import { Cluster } from './cluster.js';
+
+export interface RoutingTable {
+  readonly routes: readonly CompiledRoute[];
+  readonly clusters: Readonly<Record<BackendName, Cluster>>;
+  readonly overrideHeader: string | false;
+  readonly servedByHeader: string | false;
+  readonly accessLog: boolean;
+}
+
+export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable): RoutingTable {
+  const routes = config.routes.map((r) => compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)));
+  const clusters = {} as Record<BackendName, Cluster>;
+  for (const b of BACKENDS) {
+    const old = previous?.clusters[b];
+    // Keep the pools (and their open keep-alive connections) when the cluster did not change.
+    if (old && sameCluster(old, config.backends[b])) {
+      old.responseMs = config.backends[b].timeouts.responseMs;
+      clusters[b] = old;
+    } else {
+      clusters[b] = new Cluster(b, config.backends[b]);
+    }
+  }
+  return {
+    routes,
+    clusters,
+    overrideHeader: config.overrideHeader === false ? false : config.overrideHeader.toLowerCase(),
+    servedByHeader: config.servedByHeader,
+    accessLog: config.log.accessLog,
+  };
+}
+
+function sameCluster(c: Cluster, b: Config['backends']['legacy']): boolean {
+  return (
+    c.config.timeouts.connectMs === b.timeouts.connectMs &&
+    c.config.upstreams.length === b.upstreams.length &&
+    c.config.upstreams.every((u, i) => u === b.upstreams[i])
+  );
+}
+
+/** Clusters of `old` that `next` no longer uses. */
+export function retiredClusters(old: RoutingTable, next: RoutingTable): Cluster[] {
+  return BACKENDS.map((b) => old.clusters[b]).filter((c) => c !== next.clusters.legacy && c !== next.clusters.candidate);
+}

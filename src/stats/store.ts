@@ -1,0 +1,64 @@
+// All series, per (route, backend). The proxy holds direct references to its route's series,
+// so the request path never looks anything up here.
+import type { BackendName } from '../config/schema.js';
+import { Series } from './series.js';
+import { toSnapshot, type Snapshot } from './snapshot.js';
+
+export type Clock = () => number;
+export type RouteSeries = Record<BackendName, Series>;
+
+export interface BackendStats {
+  window: Snapshot;
+  cumulative: Snapshot;
+}
+
+export class Stats {
+  private readonly routes = new Map<string, RouteSeries>();
+
+  /**
+   * @param windowSeconds the default window for snapshots
+   * @param retainSeconds the longest window anyone may ask for (at least windowSeconds)
+   * @param clock monotonic milliseconds; injected for tests
+   */
+  constructor(
+    readonly windowSeconds: number,
+    private readonly retainSeconds = windowSeconds,
+    readonly clock: Clock = () => performance.now(),
+  ) {}
+
+  /** The series of a route, created on first use and kept across config reloads. */
+  route(name: string): RouteSeries {
+    let s = this.routes.get(name);
+    if (!s) {
+      const retain = Math.max(this.windowSeconds, this.retainSeconds);
+      s = { legacy: new Series(retain), candidate: new Series(retain) };
+      this.routes.set(name, s);
+    }
+    return s;
+  }
+
+  /** Forget routes that no longer exist. */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.routes.keys()) if (!names.has(name)) this.routes.delete(name);
+  }
+
+  routeNames(): string[] {
+    return [...this.routes.keys()];
+  }
+
+  /** Window snapshot of one series over `seconds` (default: the configured window). */
+  window(route: string, backend: BackendName, seconds = this.windowSeconds): Snapshot {
+    return toSnapshot(this.route(route)[backend].window(this.clock(), seconds));
+  }
+
+  /** Window and cumulative snapshots of both backends of one route. */
+  routeSnapshot(route: string): Record<BackendName, BackendStats> {
+    const now = this.clock();
+    const s = this.route(route);
+    const both = (series: Series): BackendStats => ({
+      window: toSnapshot(series.window(now, this.windowSeconds)),
+      cumulative: toSnapshot(series.cumulative(now)),
+    });
+    return { legacy: both(s.legacy), candidate: both(s.candidate) };
+  }
+}
