@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Argument parsing and signals only; the work happens in app.ts and the modules it wires.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { App } from './app.js';
+import { loadConfigFile } from './config/load.js';
+import { ConfigSchema } from './config/schema.js';
+import { runDemo } from './demo/run.js';
+import { ConfigError, EXIT_CONFIG } from './errors.js';
+import { createLogger } from './log.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Options;
+  run(values: Record<string, string | boolean | (string | boolean)[] | undefined>, positionals: string[]): Promise<number>;
+}
+
+const DEFAULT_CONFIG = 'config/cutover.yaml';
+const configOption: Options = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } };
+
+const commands: Record<string, Command> = {
+  start: {
+    summary: 'start the proxy',
+    usage: `cutover start [--config FILE] [--access-log]
+
+  --config FILE   the YAML config (default ${DEFAULT_CONFIG})
+  --access-log    log one line per request (costs throughput)`,
+    options: { ...configOption, 'access-log': { type: 'boolean' } },
+    async run(v) {
+      const { config, file } = loadConfigFile(String(v.config));
+      if (v['access-log']) config.log.accessLog = true;
+      const logger = createLogger(config.log.level);
+      const app = new App({ config, configFile: file, logger });
+      await app.start();
+      await untilSignal(logger, () => app.close());
+      return 0;
+    },
+  },
+  validate: {
+    summary: 'check a config file without starting anything',
+    usage: `cutover validate [--config FILE]
+
+  Exits 0 when the file is valid, 2 with every problem listed when it is not.`,
+    options: configOption,
+    async run(v) {
+      const { config, file } = loadConfigFile(String(v.config));
+      process.stdout.write(`${file}: valid (${config.routes.length} routes, ${config.backends.legacy.upstreams.length} legacy and ${config.backends.candidate.upstreams.length} candidate nodes)\n`);
+      return 0;
+    },
+  },
+  demo: {
+    summary: 'run the built-in demo: two backends, the proxy, a bounded loopback load',
+    usage: `cutover demo [--duration S] [--rate N] [--config FILE]
+
+  --duration S   how long the load runs (default 60)
+  --rate N       requests per second (default 200)
+  --config FILE  the demo config (default config/demo.yaml)`,
+    options: { duration: { type: 'string', default: '60' }, rate: { type: 'string', default: '200' }, config: { type: 'string', short: 'c' } },
+    async run(v) {
+      const durationSeconds = positiveNumber('--duration', v.duration);
+      const rate = positiveNumber('--rate', v.rate);
+      const ac = new AbortController();
+      const onSignal = () => ac.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await runDemo({ durationSeconds, rate, configFile: v.config as string | undefined, signal: ac.signal });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      return 0;
+    },
+  },
+  schema: {
+    summary: 'print the config JSON Schema (what config/cutover.schema.json holds)',
+    usage: 'cutover schema',
+    options: {},
+    async run() {
+      process.stdout.write(JSON.stringify(ConfigSchema, null, 2) + '\n');
+      return 0;
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+function positiveNumber(flag: string, value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return `cutover: a traffic-splitting reverse proxy for migrations
+
+Usage: cutover <command> [options]    (cutover <command> --help for its options)
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+`;
+}
+
+/** Wait for SIGINT/SIGTERM, then run `stop`. */
+function untilSignal(logger: { info(o: object, m: string): void }, stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      stop().then(resolve, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return name === undefined ? EXIT_CONFIG : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`cutover: unknown command "${name}"\n\n${help()}`);
+    return EXIT_CONFIG;
+  }
+  try {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    const { values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    return await command.run(values, positionals);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cutover: invalid configuration: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`cutover ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
+      return EXIT_CONFIG;
+    }
+    process.stderr.write(`cutover ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`cutover: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
