@@ -19,7 +19,7 @@ interface Command {
   run(values: Record<string, string | boolean | (string | boolean)[] | undefined>, positionals: string[]): Promise<number>;
 }
 
-const DEFAULT_CONFIG = 'config/cutover.yaml';
+const DEFAULT_CONFIG = process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml';
 const configOption: Options = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } };
 
 const commands: Record<string, Command> = {
@@ -27,7 +27,7 @@ const commands: Record<string, Command> = {
     summary: 'start the proxy',
     usage: `cutover start [--config FILE] [--access-log]
 
-  --config FILE   the YAML config (default ${DEFAULT_CONFIG})
+  --config FILE   the YAML config (default: $CUTOVER_CONFIG, else config/cutover.yaml)
   --access-log    log one line per request (costs throughput)`,
     options: { ...configOption, 'access-log': { type: 'boolean' } },
     async run(v) {
