@@ -7,7 +7,9 @@ import { App } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigSchema } from './config/schema.js';
 import { runDemo } from './demo/run.js';
-import { ConfigError, EXIT_CONFIG } from './errors.js';
+import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
+import { adminTarget, callAdmin } from './client/admin-client.js';
+import { renderStatus, type StatusBody } from './client/render.js';
 import { createLogger } from './log.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -19,6 +21,12 @@ interface Command {
   run(values: Record<string, string | boolean | (string | boolean)[] | undefined>, positionals: string[]): Promise<number>;
 }
 
+const adminOption: Options = { admin: { type: 'string' } };
+const ADMIN_HELP = `
+
+  --admin URL   the admin API (default: $CUTOVER_ADMIN_URL, else http://127.0.0.1:9901)
+  The admin token is read from CUTOVER_ADMIN_TOKEN.`;
+
 const DEFAULT_CONFIG = process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml';
 const configOption: Options = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } };
 
@@ -28,13 +36,14 @@ const commands: Record<string, Command> = {
     usage: `cutover start [--config FILE] [--access-log]
 
   --config FILE   the YAML config (default: $CUTOVER_CONFIG, else config/cutover.yaml)
-  --access-log    log one line per request (costs throughput)`,
-    options: { ...configOption, 'access-log': { type: 'boolean' } },
+  --access-log    log one line per request (costs throughput)
+  --reset-state   ignore the state file and start from the config's percentages`,
+    options: { ...configOption, 'access-log': { type: 'boolean' }, 'reset-state': { type: 'boolean' } },
     async run(v) {
       const { config, file } = loadConfigFile(String(v.config));
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level);
-      const app = new App({ config, configFile: file, logger });
+      const app = new App({ config, configFile: file, logger, resetState: v['reset-state'] === true });
       await app.start();
       await untilSignal(logger, () => app.close());
       return 0;
@@ -76,6 +85,98 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  status: {
+    summary: 'show the split, maintenance, guard and per-backend figures',
+    usage: `cutover status [--json] [--admin URL]${ADMIN_HELP}`,
+    options: { json: { type: 'boolean' }, ...adminOption },
+    async run(v) {
+      const target = adminTarget(v.admin as string | undefined);
+      const body = await callAdmin<StatusBody>(target, 'GET', '/api/v1/status');
+      if (v.json) process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+      else process.stdout.write(renderStatus(body));
+      return 0;
+    },
+  },
+  set: {
+    summary: 'set the candidate percentage (all routes, or one with --route)',
+    usage: `cutover set PERCENT [--route NAME] [--reason TEXT] [--admin URL]${ADMIN_HELP}`,
+    options: { route: { type: 'string' }, reason: { type: 'string' }, ...adminOption },
+    async run(v, args) {
+      if (args.length !== 1) throw new UsageError('give exactly one PERCENT, a number from 0 to 100');
+      const candidatePercent = Number(args[0]);
+      if (args[0].trim() === '' || !Number.isFinite(candidatePercent)) throw new UsageError(`PERCENT must be a number from 0 to 100, got "${args[0]}"`);
+      const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'PUT', '/api/v1/split', {
+        candidatePercent,
+        route: v.route,
+        reason: v.reason,
+      });
+      printSplits(r.routes);
+      return 0;
+    },
+  },
+  promote: {
+    summary: 'send 100 % to the candidate (all routes, or one with --route)',
+    usage: `cutover promote [--route NAME] [--reason TEXT] [--admin URL]${ADMIN_HELP}`,
+    options: { route: { type: 'string' }, reason: { type: 'string' }, ...adminOption },
+    async run(v) {
+      const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'POST', '/api/v1/promote', {
+        route: v.route,
+        reason: v.reason,
+      });
+      printSplits(r.routes);
+      return 0;
+    },
+  },
+  rollback: {
+    summary: 'send every route back to legacy (0 %) at once',
+    usage: `cutover rollback --reason TEXT [--admin URL]${ADMIN_HELP}`,
+    options: { reason: { type: 'string' }, ...adminOption },
+    async run(v) {
+      if (typeof v.reason !== 'string' || v.reason.trim() === '') throw new UsageError('--reason TEXT is required: say why you roll back');
+      const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'POST', '/api/v1/rollback', { reason: v.reason });
+      printSplits(r.routes);
+      return 0;
+    },
+  },
+  maintenance: {
+    summary: 'turn maintenance mode on or off (503 with Retry-After for every request)',
+    usage: `cutover maintenance on|off [--retry-after S] [--message TEXT] [--admin URL]${ADMIN_HELP}`,
+    options: { 'retry-after': { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' }, ...adminOption },
+    async run(v, args) {
+      if (args.length !== 1 || (args[0] !== 'on' && args[0] !== 'off')) throw new UsageError('say "on" or "off"');
+      const body: Record<string, unknown> = { enabled: args[0] === 'on', message: v.message, reason: v.reason };
+      if (v['retry-after'] !== undefined) body.retryAfterSeconds = Number(v['retry-after']);
+      const r = await callAdmin<{ maintenance: { enabled: boolean; retryAfterSeconds: number } }>(
+        adminTarget(v.admin as string | undefined),
+        'POST',
+        '/api/v1/maintenance',
+        body,
+      );
+      process.stdout.write(`maintenance ${r.maintenance.enabled ? `ON (Retry-After ${r.maintenance.retryAfterSeconds} s)` : 'off'}\n`);
+      return 0;
+    },
+  },
+  drain: {
+    summary: 'wait until no request is in flight (or the timeout)',
+    usage: `cutover drain [--timeout S] [--admin URL]${ADMIN_HELP}`,
+    options: { timeout: { type: 'string', default: '30' }, ...adminOption },
+    async run(v) {
+      const timeoutSeconds = Number(v.timeout);
+      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw new UsageError(`--timeout must be a number of seconds, got "${v.timeout}"`);
+      const r = await callAdmin<{ drained: boolean; finished: number; inFlight: number; waitedMs: number }>(
+        adminTarget(v.admin as string | undefined),
+        'POST',
+        '/api/v1/drain',
+        { timeoutSeconds },
+      );
+      process.stdout.write(
+        r.drained
+          ? `drained: ${r.finished} request(s) finished in ${r.waitedMs} ms, none in flight\n`
+          : `timed out after ${r.waitedMs} ms: ${r.inFlight} request(s) still in flight\n`,
+      );
+      return r.drained ? 0 : 1;
+    },
+  },
   schema: {
     summary: 'print the config JSON Schema (what config/cutover.schema.json holds)',
     usage: 'cutover schema',
@@ -88,6 +189,10 @@ const commands: Record<string, Command> = {
 };
 
 class UsageError extends Error {}
+
+function printSplits(routes: Record<string, number>): void {
+  for (const [route, p] of Object.entries(routes)) process.stdout.write(`${route}: candidate ${p} %\n`);
+}
 
 function positiveNumber(flag: string, value: unknown): number {
   const n = Number(value);
@@ -144,6 +249,12 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`cutover: invalid configuration: ${err.message}\n`);
       return EXIT_CONFIG;
+    }
+    if (err instanceof CutoverError) {
+      // Startup refusals (unprotected admin, unreadable token file) are configuration errors;
+      // errors from the admin API are shown as the API's message.
+      process.stderr.write(`cutover ${name}: ${err.message}\n`);
+      return name === 'start' || name === 'validate' ? EXIT_CONFIG : 1;
     }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`cutover ${name}: ${(err as Error).message}\n\n${command.usage}\n`);

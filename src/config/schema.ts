@@ -76,6 +76,25 @@ export const ConfigSchema = Type.Object(
       { windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Length of the sliding stats window (s).' }) },
       { ...closed, default: {} },
     ),
+    admin: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve the admin API, /metrics and the health probes.' }),
+        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'A non-loopback address requires an admin token.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901 }),
+        tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding the bearer token (CUTOVER_ADMIN_TOKEN wins when set).' })),
+        protectMetrics: Type.Boolean({ default: false, description: 'Require the token for /metrics too.' }),
+      },
+      { ...closed, default: {}, description: 'The admin listener: never the data-plane port.' },
+    ),
+    state: Type.Object(
+      {
+        file: Type.Optional(
+          Type.String({ minLength: 1, description: 'Control state file; default cutover-state.json beside the config file. Relative paths are relative to the config file.' }),
+        ),
+      },
+      { ...closed, default: {} },
+    ),
+    shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'How long in-flight requests may take to finish on SIGTERM.' }),
     log: Type.Object(
       {
         level: Type.Union(

@@ -1,9 +1,27 @@
-// The one owner of mutable control state: the split of every route and maintenance. The proxy
-// holds references to the RouteSplit objects and reads them on every request; changes made
-// here are seen by the next request without locks or lookups.
+// The one owner of mutable control state: the split of every route, maintenance, the guard's
+// latch and the history of changes. Every change goes through here: validated, persisted,
+// logged, recorded in history and announced to listeners (metrics, webhooks). The proxy holds
+// references to the RouteSplit objects and reads them on every request, without locks.
 import type { Config } from '../config/schema.js';
+import { CutoverError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { newInterleave } from '../split/decide.js';
 import type { RouteSplit } from '../split/route.js';
+import type { FileStateStore } from '../state/file-store.js';
+import { checkPersisted, STATE_VERSION, type GuardLatch, type PersistedState } from './persisted.js';
+
+export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload';
+export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config';
+
+export interface Change {
+  time: string;
+  source: Source;
+  kind: ChangeKind;
+  route?: string;
+  from: unknown;
+  to: unknown;
+  reason?: string;
+}
 
 export interface Maintenance {
   enabled: boolean;
@@ -11,12 +29,78 @@ export interface Maintenance {
   message: string;
 }
 
+export interface By {
+  source: Source;
+  reason?: string;
+}
+
+const HISTORY_KEPT = 500;
+
 export class Control {
   private readonly splits = new Map<string, RouteSplit>();
-  maintenance: Maintenance = { enabled: false, retryAfterSeconds: 30, message: 'Down for maintenance' };
+  private readonly latches = new Map<string, GuardLatch>();
+  private readonly changes: Change[] = [];
+  private readonly listeners: Array<(c: Change) => void> = [];
+  maintenance: Maintenance = { enabled: false, retryAfterSeconds: 30, message: 'The service is down for maintenance; try again shortly.' };
+  /** Where the split came from at start-up: the state file, the config, or the safe default. */
+  restoredFrom: 'state-file' | 'config' | 'safe' = 'config';
 
-  constructor(config: Config) {
+  constructor(
+    config: Config,
+    private readonly store?: FileStateStore<PersistedState>,
+    private readonly logger?: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {
     for (const r of config.routes) this.split(r.name, r.candidatePercent);
+  }
+
+  /**
+   * Load the state file. It wins over the config (a process restarted after a rollback stays
+   * rolled back); routes it does not know keep the config's percentage. A corrupt file is moved
+   * aside and every route starts at 0 % until an operator sets it.
+   */
+  restore(opts: { reset?: boolean } = {}): void {
+    if (!this.store) return;
+    const file = this.store.file;
+    if (opts.reset) {
+      this.logger?.warn({ stateFile: file }, 'state: --reset-state given, starting from the config percentages');
+      this.restoredFrom = 'config';
+    } else {
+      const loaded = this.store.load();
+      if (loaded.kind === 'missing') {
+        this.logger?.info({ stateFile: file }, 'state: no state file yet, the config percentages apply');
+        this.restoredFrom = 'config';
+      } else if (loaded.kind === 'corrupt') {
+        let aside: string | undefined;
+        try {
+          aside = this.store.moveAside(new Date(this.clock()));
+        } catch {
+          // could not move it: it is overwritten below, the error log keeps the reason
+        }
+        for (const s of this.splits.values()) s.percent = 0;
+        this.restoredFrom = 'safe';
+        this.logger?.error(
+          { stateFile: file, movedTo: aside, problem: loaded.error },
+          'state: the state file is unusable; starting safe with candidate 0 % on every route until an operator sets it',
+        );
+        this.record({ source: 'startup', kind: 'split', from: null, to: 0, reason: `state file unusable (${loaded.error}); started safe` });
+      } else {
+        const s = loaded.state;
+        for (const [route, r] of Object.entries(s.routes)) {
+          const split = this.splits.get(route);
+          if (split) split.percent = r.candidatePercent;
+        }
+        this.maintenance = { ...this.maintenance, ...s.maintenance };
+        for (const [route, latch] of Object.entries(s.guard ?? {})) this.latches.set(route, latch);
+        this.changes.push(...(s.history ?? []).slice(0, HISTORY_KEPT));
+        this.restoredFrom = 'state-file';
+        this.logger?.info(
+          { stateFile: file, routes: Object.fromEntries([...this.splits].map(([k, v]) => [k, v.percent])), maintenance: this.maintenance.enabled },
+          'state: the state file wins over the config percentages',
+        );
+      }
+    }
+    this.persist();
   }
 
   /** The split object of a route, created with `initialPercent` the first time it is asked for. */
@@ -36,4 +120,154 @@ export class Control {
   percent(route: string): number | undefined {
     return this.splits.get(route)?.percent;
   }
+
+  /** Set the candidate percentage of one route, or of every route when `route` is undefined. */
+  setSplit(percent: number, by: By & { route?: string }): Change[] {
+    if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+      throw new CutoverError('invalid_percent', 400, `candidatePercent must be a number from 0 to 100, got ${JSON.stringify(percent)}`);
+    }
+    const routes = by.route === undefined ? this.routes() : [by.route];
+    if (by.route !== undefined && !this.splits.has(by.route)) {
+      throw new CutoverError('unknown_route', 404, `no route named "${by.route}"; routes are: ${this.routes().join(', ')}`);
+    }
+    const out: Change[] = [];
+    for (const route of routes) {
+      const split = this.splits.get(route)!;
+      if (split.percent === percent) continue;
+      const from = split.percent;
+      split.percent = percent;
+      out.push(this.record({ source: by.source, kind: 'split', route, from, to: percent, reason: by.reason }));
+    }
+    this.persist();
+    return out;
+  }
+
+  setMaintenance(m: Partial<Maintenance> & { enabled: boolean }, by: By): Change | undefined {
+    const next: Maintenance = {
+      enabled: m.enabled,
+      retryAfterSeconds: m.retryAfterSeconds ?? this.maintenance.retryAfterSeconds,
+      message: m.message ?? this.maintenance.message,
+    };
+    const from = this.maintenance;
+    this.maintenance = next;
+    if (from.enabled === next.enabled && from.retryAfterSeconds === next.retryAfterSeconds && from.message === next.message) return undefined;
+    const change = this.record({ source: by.source, kind: 'maintenance', from: from.enabled, to: next.enabled, reason: by.reason });
+    this.persist();
+    return change;
+  }
+
+  latch(route: string): GuardLatch | undefined {
+    return this.latches.get(route);
+  }
+
+  /** Latch the guard on routes and send them to 0 % in one step (the revert). */
+  revert(routes: readonly string[], latch: GuardLatch, reason: string): Change[] {
+    const out: Change[] = [];
+    for (const route of routes) {
+      const split = this.splits.get(route);
+      if (!split) continue;
+      this.latches.set(route, latch);
+      out.push(this.record({ source: 'guard', kind: 'guard', route, from: 'armed', to: 'reverted', reason }));
+      if (split.percent !== 0) {
+        const from = split.percent;
+        split.percent = 0;
+        out.push(this.record({ source: 'guard', kind: 'split', route, from, to: 0, reason }));
+      }
+    }
+    this.persist();
+    return out;
+  }
+
+  /** Re-arm the guard on a route (or every route); the split stays where it is. */
+  rearm(by: By & { route?: string }): Change[] {
+    const routes = by.route === undefined ? [...this.latches.keys()] : [by.route];
+    if (by.route !== undefined && !this.splits.has(by.route)) {
+      throw new CutoverError('unknown_route', 404, `no route named "${by.route}"; routes are: ${this.routes().join(', ')}`);
+    }
+    const out: Change[] = [];
+    for (const route of routes) {
+      if (!this.latches.delete(route)) continue;
+      out.push(this.record({ source: by.source, kind: 'guard', route, from: 'reverted', to: 'armed', reason: by.reason }));
+    }
+    this.persist();
+    return out;
+  }
+
+  /** Record a change made elsewhere (a config reload, a guard observation) in the history. */
+  note(change: Omit<Change, 'time'>): Change {
+    const c = this.record(change);
+    this.persist();
+    return c;
+  }
+
+  /** Forget routes that no longer exist (after a reload). */
+  retainRoutes(names: ReadonlySet<string>): void {
+    for (const name of [...this.splits.keys()]) if (!names.has(name)) this.splits.delete(name);
+    for (const name of [...this.latches.keys()]) if (!names.has(name)) this.latches.delete(name);
+    this.persist();
+  }
+
+  history(limit = HISTORY_KEPT): Change[] {
+    return this.changes.slice(0, limit);
+  }
+
+  onChange(listener: (c: Change) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i !== -1) this.listeners.splice(i, 1);
+    };
+  }
+
+  toPersisted(): PersistedState {
+    return {
+      version: STATE_VERSION,
+      savedAt: new Date(this.clock()).toISOString(),
+      routes: Object.fromEntries([...this.splits].map(([k, v]) => [k, { candidatePercent: v.percent }])),
+      maintenance: this.maintenance,
+      guard: Object.fromEntries(this.latches),
+      history: this.changes.slice(0, 200),
+    };
+  }
+
+  /** Write the state file now (also called on shutdown). */
+  persist(): void {
+    if (!this.store) return;
+    try {
+      this.store.save(this.toPersisted());
+    } catch (err) {
+      // The in-memory state still applies; a restart would lose this change, so say so loudly.
+      this.logger?.error({ stateFile: this.store.file, err: (err as Error).message }, 'state: could not write the state file');
+    }
+  }
+
+  private record(c: Omit<Change, 'time'>): Change {
+    const change: Change = { time: new Date(this.clock()).toISOString(), ...c };
+    if (change.reason === undefined) delete change.reason;
+    this.changes.unshift(change);
+    if (this.changes.length > HISTORY_KEPT) this.changes.length = HISTORY_KEPT;
+    this.logger?.warn({ change }, `control: ${describe(change)}`);
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.logger?.error({ err: (err as Error).message }, 'control: a change listener failed');
+      }
+    }
+    return change;
+  }
 }
+
+export function describe(c: Change): string {
+  const where = c.route ? ` on ${c.route}` : '';
+  switch (c.kind) {
+    case 'split':
+      return `candidate ${c.from ?? '?'} % → ${c.to} %${where} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
+    case 'maintenance':
+      return `maintenance ${c.to ? 'on' : 'off'} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
+    default:
+      return `${c.kind} ${String(c.from)} → ${String(c.to)}${where} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
+  }
+}
+
+export { checkPersisted };

@@ -18,7 +18,7 @@ export interface DemoOptions {
   fault?: Fault;
   /** When the candidate starts misbehaving (s after start). */
   faultAfterSeconds?: number;
-  /** Override the proxy's listen port (0: any free port). */
+  /** Override the proxy's and admin's listen ports (0: any free port). */
   port?: number;
   printEveryMs?: number;
   out?: (text: string) => void;
@@ -35,7 +35,10 @@ export async function runDemo(opts: DemoOptions = {}) {
   const cfg = structuredClone(config);
   cfg.backends.legacy.upstreams = [legacy.url];
   cfg.backends.candidate.upstreams = [candidate.url];
-  if (opts.port !== undefined) cfg.listen.port = opts.port;
+  if (opts.port !== undefined) {
+    cfg.listen.port = opts.port;
+    cfg.admin.port = opts.port;
+  }
   const app = new App({ config: cfg, logger: opts.logger ?? createLogger('warn') });
   const started = Date.now();
   const close = async () => {

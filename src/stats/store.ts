@@ -1,7 +1,7 @@
 // All series, per (route, backend). The proxy holds direct references to its route's series,
 // so the request path never looks anything up here.
 import type { BackendName } from '../config/schema.js';
-import { Series } from './series.js';
+import { Series, type SeriesView } from './series.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
 
 export type Clock = () => number;
@@ -49,6 +49,18 @@ export class Stats {
   /** Window snapshot of one series over `seconds` (default: the configured window). */
   window(route: string, backend: BackendName, seconds = this.windowSeconds): Snapshot {
     return toSnapshot(this.route(route)[backend].window(this.clock(), seconds));
+  }
+
+  /** Raw cumulative and window views of every series (for /metrics). */
+  views(): Array<{ route: string; backend: BackendName; cumulative: SeriesView; window: SeriesView }> {
+    const now = this.clock();
+    const out = [];
+    for (const [route, s] of this.routes) {
+      for (const backend of ['legacy', 'candidate'] as const) {
+        out.push({ route, backend, cumulative: s[backend].cumulative(now), window: s[backend].window(now, this.windowSeconds) });
+      }
+    }
+    return out;
   }
 
   /** Window and cumulative snapshots of both backends of one route. */

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { App } from '../../src/app.js';
+import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
@@ -62,6 +62,7 @@ export function testConfig(legacy: string[], candidate: string[], extra: ConfigI
     backends: { legacy: { upstreams: legacy }, candidate: { upstreams: candidate } },
     routes: [{ name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 }],
     log: { level: 'silent' },
+    admin: { host: '127.0.0.1', port: 0 },
     ...extra,
   });
 }
@@ -69,13 +70,20 @@ export function testConfig(legacy: string[], candidate: string[], extra: ConfigI
 export interface TestProxy {
   app: App;
   url: string;
+  /** The admin listener, e.g. http://127.0.0.1:PORT */
+  admin: string;
   close(): Promise<void>;
 }
 
-export async function startProxy(config: Config): Promise<TestProxy> {
-  const app = new App({ config, logger: createLogger('silent') });
+export async function startProxy(config: Config, options: Partial<AppOptions> = {}): Promise<TestProxy> {
+  const app = new App({ config, logger: createLogger('silent'), ...options });
   await app.start();
-  return { app, url: `http://127.0.0.1:${app.proxyAddress!.port}`, close: () => app.close(1000) };
+  return {
+    app,
+    url: `http://127.0.0.1:${app.proxyAddress!.port}`,
+    admin: `http://127.0.0.1:${app.adminAddress?.port}`,
+    close: () => app.close(1000),
+  };
 }
 
 /** An HTTP client of the test's own, closed by the test. */

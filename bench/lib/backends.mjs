@@ -1,0 +1,20 @@
+// Starts bench/backend.mjs as a child process on the load core and reads its request count.
+import { fileURLToPath } from 'node:url';
+import { addressFromLogLine, get } from './http.mjs';
+import { pinned } from './pin.mjs';
+
+const BACKEND_SCRIPT = fileURLToPath(new URL('../backend.mjs', import.meta.url));
+
+/** Start one backend named `name`; resolves { name, url, pid, proc }. */
+export async function startBackend(ctx, name, { bytes = 100 } = {}) {
+  const [cmd, args] = pinned(ctx.pins, 'load', process.execPath, [BACKEND_SCRIPT, '--name', name, '--bytes', String(bytes)]);
+  const proc = await ctx.procs.start({ name: `backend ${name}`, cmd, args, ready: (line) => addressFromLogLine(line, 'backend listening') });
+  return { name, url: proc.readyValue, pid: proc.pid, proc };
+}
+
+/** How many requests (other than /__count) the backend has served since it started. */
+export async function servedCount(backend) {
+  const res = await get(`${backend.url}/__count`);
+  if (res.status !== 200) throw new Error(`backend ${backend.name}: /__count answered ${res.status}`);
+  return JSON.parse(res.body).served;
+}

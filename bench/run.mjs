@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// `npm run bench`: measures cutover against baselines taken in the same run (straight to the
+// backend, and nginx when it is installed), prints a table and writes bench/results/<time>.json.
+// Never fails on a timing: exits 0 unless something could not start (1), the arguments are wrong
+// (2) or the run was interrupted (130). Everything listens on 127.0.0.1, every run is bounded in
+// time, and every child process is stopped by its PID at the end, on error and on Ctrl-C.
+//
+// Where things run (2 cores, taskset available): this process (autocannon, in-process) and the
+// backends on the first core, the proxy under test (cutover or nginx) alone on the second.
+//
+// Scenarios are functions in bench/scenarios/ taking a context and returning plain data;
+// bench/report.mjs renders them. A new scenario (e.g. the guard, issue 4) is one more entry below.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findNginx, nginxVersion } from './lib/nginx.mjs';
+import { cpusAllowed, pinSelf } from './lib/pin.mjs';
+import { Procs } from './lib/procs.mjs';
+import { render, writeResults } from './report.mjs';
+import { throughputScenario } from './scenarios/throughput.mjs';
+
+const SCENARIOS = { throughput: throughputScenario };
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('results/', import.meta.url));
+
+const USAGE = `Usage: node bench/run.mjs [options]      (npm run bench -- [options])
+
+  --duration S      measured seconds per target (default 10; 3 with --quick)
+  --connections N   autocannon connections (default 50)
+  --warmup S        warm-up seconds before each measured run (default 2; 1 with --quick)
+  --quick           a short smoke run: --duration 3 --warmup 1
+  --scenario NAME   run only this scenario (repeatable): ${Object.keys(SCENARIOS).join(', ')}
+  --no-pin          do not pin processes to cores with taskset
+  --help            this text`;
+
+class UsageError extends Error {}
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      warmup: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string', multiple: true },
+      'no-pin': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const count = (flag, value, dflt, min) => {
+    if (value === undefined) return dflt;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+  const scenarios = values.scenario ?? Object.keys(SCENARIOS);
+  for (const s of scenarios) if (!SCENARIOS[s]) throw new UsageError(`--scenario: unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
+  return {
+    help: values.help,
+    durationSeconds: count('duration', values.duration, values.quick ? 3 : 10, 1),
+    connections: count('connections', values.connections, 50, 1),
+    warmupSeconds: count('warmup', values.warmup, values.quick ? 1 : 2, 0),
+    quick: values.quick,
+    pin: !values['no-pin'],
+    scenarios,
+  };
+}
+
+/** dist/ is what runs; say so when it is missing or older than src/. */
+function checkBuild(log) {
+  const cli = join(ROOT, 'dist/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (or \`npx tsc -p .\`) first`);
+  const built = statSync(cli).mtimeMs;
+  const newest = readdirSync(join(ROOT, 'src'), { recursive: true })
+    .filter((f) => f.endsWith('.ts'))
+    .reduce((m, f) => Math.max(m, statSync(join(ROOT, 'src', f)).mtimeMs), 0);
+  if (newest > built) log('warning: src/ has changed since dist/ was built; the bench runs dist/ (npm run build to refresh)');
+}
+
+function machine() {
+  const require = createRequire(import.meta.url);
+  const nginx = findNginx();
+  return {
+    node: process.version,
+    cpuModel: cpus()[0]?.model,
+    cpus: cpus().length,
+    cpusAllowed: cpusAllowed(),
+    autocannon: require('autocannon/package.json').version,
+    nginx: nginx ? { path: nginx, version: nginxVersion(nginx) } : null,
+  };
+}
+
+function describePins(pins) {
+  if (!pins.pinned) return `not pinned (${pins.reason}): every process may run on any core`;
+  return `pinned with taskset: proxy under test on CPU ${pins.proxyCpu}; this process (autocannon) and the backends on CPU ${pins.loadCpu} (this process now allows ${cpusAllowed()})`;
+}
+
+async function main(argv) {
+  const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+  let opts;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !err.code?.startsWith('ERR_PARSE_ARGS')) throw err;
+    process.stderr.write(`bench: ${err.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  checkBuild(log);
+
+  const startedAt = new Date().toISOString();
+  const pins = pinSelf(opts.pin);
+  log(describePins(pins));
+
+  const procs = new Procs();
+  const tmpDir = mkdtempSync(join(tmpdir(), 'cutover-bench-'));
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig) => {
+    if (++interrupts > 1) {
+      procs.killAllSync();
+      process.exit(130);
+    }
+    log(`${sig}: stopping (again to kill at once)`);
+    ac.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Each target: warm-up + measured run + start/stop; three targets per scenario, with room to spare.
+  const budgetSeconds = opts.scenarios.length * (3 * (opts.warmupSeconds + opts.durationSeconds + 25) + 30);
+  const watchdog = setTimeout(() => {
+    log(`watchdog: still running after ${budgetSeconds} s, stopping`);
+    ac.abort(new Error(`watchdog: run exceeded ${budgetSeconds} s`));
+  }, budgetSeconds * 1000);
+  watchdog.unref();
+
+  const ctx = { opts, pins, procs, tmpDir, root: ROOT, signal: ac.signal, log };
+  const results = [];
+  let failed = false;
+  try {
+    for (const name of opts.scenarios) {
+      if (ac.signal.aborted) break;
+      results.push(await SCENARIOS[name](ctx));
+    }
+  } catch (err) {
+    failed = true;
+    log(ac.signal.aborted ? String(ac.signal.reason?.message ?? ac.signal.reason) : `error: ${err.stack ?? err}`);
+  } finally {
+    clearTimeout(watchdog);
+    await procs.stopAll();
+    rmSync(tmpDir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (ac.signal.aborted && interrupts > 0) return 130;
+
+  for (const r of results) process.stdout.write(`\n${render(r)}\n`);
+  if (results.length > 0) {
+    const run = { startedAt, finishedAt: new Date().toISOString(), options: opts, machine: machine(), pinning: pins, results };
+    process.stdout.write(`\nfigures written to ${writeResults(RESULTS_DIR, run)}\n`);
+  }
+  return failed || results.some((r) => r.failures?.length > 0) ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`bench: ${err.stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

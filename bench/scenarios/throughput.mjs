@@ -1,0 +1,105 @@
+// The throughput scenario of issue 2: the same load (connections, duration, warm-up) straight at
+// the legacy backend (the baseline), through cutover with a 90/10 split, and through nginx with
+// weights 9/1 when it is installed. Returns plain data; bench/report.mjs turns it into a table.
+import { servedCount, startBackend } from '../lib/backends.mjs';
+import { compare } from '../lib/compare.mjs';
+import { startCutover } from '../lib/cutover.mjs';
+import { runLoad } from '../lib/load.mjs';
+import { findNginx, startNginx } from '../lib/nginx.mjs';
+import { cpuSeconds, machineBusySeconds } from '../lib/pin.mjs';
+
+const CANDIDATE_PERCENT = 10;
+
+export async function throughputScenario(ctx) {
+  const { connections, durationSeconds, warmupSeconds } = ctx.opts;
+  const result = { scenario: 'throughput', connections, durationSeconds, warmupSeconds, candidatePercent: CANDIDATE_PERCENT, rows: [], failures: [], notes: [] };
+  const legacy = await startBackend(ctx, 'legacy');
+  const candidate = await startBackend(ctx, 'candidate');
+  const backends = [legacy, candidate];
+  ctx.log(`backends: legacy ${legacy.url} (pid ${legacy.pid}), candidate ${candidate.url} (pid ${candidate.pid})`);
+  try {
+    result.rows.push(await measure(ctx, { target: 'direct', url: legacy.url, backends, expectedCandidateShare: 0 }));
+
+    await throughProxy(ctx, result, backends, 'cutover', () => startCutover(ctx, { legacy, candidate, candidatePercent: CANDIDATE_PERCENT }));
+
+    const nginxBin = findNginx();
+    if (nginxBin) {
+      const upstreams = [{ url: legacy.url, weight: 100 - CANDIDATE_PERCENT }, { url: candidate.url, weight: CANDIDATE_PERCENT }];
+      await throughProxy(ctx, result, backends, 'nginx', () => startNginx(ctx, { bin: nginxBin, upstreams }));
+    } else {
+      result.notes.push('nginx not found on PATH: no nginx baseline, no ratios to nginx');
+    }
+  } finally {
+    await Promise.all(backends.map((b) => ctx.procs.stop(b.proc)));
+  }
+  Object.assign(result, compare(result.rows));
+  return result;
+}
+
+/** Start a proxy, measure through it, stop it. A proxy that cannot start is a failure, not a throw. */
+async function throughProxy(ctx, result, backends, target, start) {
+  let proxy;
+  try {
+    proxy = await start();
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    result.failures.push(`${target} could not start: ${err.message}`);
+    ctx.log(`${target} could not start: ${err.message}`);
+    return;
+  }
+  ctx.log(`${target}: ${proxy.url} (pid ${proxy.pid}${proxy.version ? `, nginx ${proxy.version}` : ''})`);
+  try {
+    const row = await measure(ctx, { target, url: proxy.url, backends, proxy, expectedCandidateShare: CANDIDATE_PERCENT / 100 });
+    if (proxy.proc.exit) result.failures.push(`${target} exited during the run: ${JSON.stringify(proxy.proc.exit)}`);
+    // What the proxy said, when something went wrong through it.
+    if (row.errors + row.timeouts + row.non2xx > 0 || proxy.proc.exit) row.proxyOutputTail = [...proxy.proc.tail];
+    result.rows.push(row);
+  } finally {
+    const exit = await ctx.procs.stop(proxy.proc);
+    if (exit?.killed) result.notes.push(`${target} ignored SIGTERM for 5 s and was killed`);
+  }
+}
+
+/** Warm up, then one measured run, with backend counts and CPU time read around it. */
+async function measure(ctx, { target, url, backends, proxy, expectedCandidateShare }) {
+  const { connections, durationSeconds, warmupSeconds, signal } = { ...ctx.opts, signal: ctx.signal };
+  ctx.log(`${target}: warm-up ${warmupSeconds} s, then ${durationSeconds} s with ${connections} connections`);
+  if (warmupSeconds > 0) await runLoad({ url, connections, durationSeconds: warmupSeconds, signal });
+  const before = await snapshot(backends, proxy);
+  const load = await runLoad({ url, connections, durationSeconds, signal });
+  const after = await snapshot(backends, proxy);
+
+  const wall = (after.at - before.at) / 1000;
+  const served = Object.fromEntries(backends.map((b) => [b.name, after.served[b.name] - before.served[b.name]]));
+  const total = served.legacy + served.candidate;
+  const pct = (a, b) => Math.round(((a - b) / wall) * 1000) / 10;
+  return {
+    target,
+    url,
+    ...load,
+    split: { served, candidateShare: total > 0 ? served.candidate / total : null, expectedCandidateShare },
+    // Percent of one core over the measured run: the proxy alone, and the load core (this
+    // process, i.e. autocannon, plus both backends). A load core near 100 % caps the figures.
+    // `other`: every other process on the machine (a test run, a build): it disturbs the figures.
+    cpuPercent: {
+      proxy: proxy ? pct(after.cpu.proxy, before.cpu.proxy) : null,
+      loadCore: pct(after.cpu.load, before.cpu.load),
+      other: Math.max(0, pct(after.cpu.machine - (proxy ? after.cpu.proxy : 0) - after.cpu.load, before.cpu.machine - (proxy ? before.cpu.proxy : 0) - before.cpu.load)),
+    },
+    // Proxy CPU time per request served: the proxy's cost, whichever side was the bottleneck.
+    proxyCpuUsPerRequest: proxy && total > 0 ? Math.round(((after.cpu.proxy - before.cpu.proxy) * 1e6 * 10) / total) / 10 : null,
+  };
+}
+
+async function snapshot(backends, proxy) {
+  const counts = await Promise.all(backends.map(servedCount));
+  return {
+    at: performance.now(),
+    served: Object.fromEntries(backends.map((b, i) => [b.name, counts[i]])),
+    cpu: {
+      proxy: proxy ? cpuSeconds(proxy.pid) : NaN,
+      load: cpuSeconds(process.pid) + backends.reduce((s, b) => s + cpuSeconds(b.pid), 0),
+      machine: machineBusySeconds(),
+    },
+  };
+}

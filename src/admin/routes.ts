@@ -1,0 +1,242 @@
+// Admin endpoints. Each is thin: validate (JSON schema), call control/, answer with the result.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { RouteConfig } from '../config/schema.js';
+import type { Control, Source } from '../control/control.js';
+import type { Stats } from '../stats/store.js';
+
+export interface AdminDeps {
+  control: Control;
+  stats: Stats;
+  registry: Registry;
+  inFlight(): number;
+  ready(): boolean;
+  info(): { version: string; configFile: string | undefined; stateFile: string | undefined; startedAt: number };
+  routeConfigs(): readonly RouteConfig[];
+  /** Guard status per route (the guard issue); undefined when the guard is off. */
+  guardStatus?(): unknown;
+  /** Re-read the config file; throws ConfigError when it is invalid. */
+  reload?(by: { source: Source; reason?: string }): Promise<unknown>;
+}
+
+const percentSchema = { type: 'number', minimum: 0, maximum: 100, description: 'a number from 0 to 100' };
+const reasonSchema = { type: 'string', maxLength: 500, description: 'a short text saying why (at most 500 characters)' };
+const routeSchema = { type: 'string', minLength: 1, description: 'the name of a configured route' };
+
+const sourceOf = (req: FastifyRequest): Source => (req.headers['x-cutover-source'] === 'cli' ? 'cli' : 'api');
+
+export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { control } = deps;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const ready = deps.ready();
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.registry.contentType);
+    return deps.registry.metrics();
+  });
+
+  app.get('/api/v1/status', async () => status(deps));
+
+  app.put(
+    '/api/v1/split',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          description: '{"candidatePercent": 0..100, "route"?: "name" (all routes when absent), "reason"?: "text"}',
+          required: ['candidatePercent'],
+          additionalProperties: false,
+          properties: { candidatePercent: percentSchema, route: routeSchema, reason: reasonSchema },
+        },
+      },
+    },
+    async (req) => {
+      const b = req.body as { candidatePercent: number; route?: string; reason?: string };
+      const changes = control.setSplit(b.candidatePercent, { route: b.route, source: sourceOf(req), reason: b.reason });
+      return { changes, routes: splits(control) };
+    },
+  );
+
+  const optionalReason = {
+    type: 'object',
+    description: '{"reason"?: "text", "route"?: "name"} or no body',
+    additionalProperties: false,
+    properties: { reason: reasonSchema, route: routeSchema },
+  };
+  app.post('/api/v1/promote', { schema: { body: optionalReason } }, async (req) => {
+    const b = (req.body ?? {}) as { reason?: string; route?: string };
+    const changes = control.setSplit(100, { route: b.route, source: sourceOf(req), reason: b.reason ?? 'promote' });
+    return { changes, routes: splits(control) };
+  });
+
+  app.post(
+    '/api/v1/rollback',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          description: '{"reason": "why you roll back"}',
+          required: ['reason'],
+          additionalProperties: false,
+          properties: { reason: { ...reasonSchema, minLength: 1 } },
+        },
+      },
+    },
+    async (req) => {
+      const b = req.body as { reason: string };
+      const changes = control.setSplit(0, { source: sourceOf(req), reason: b.reason });
+      return { changes, routes: splits(control) };
+    },
+  );
+
+  app.post(
+    '/api/v1/maintenance',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          description: '{"enabled": true|false, "retryAfterSeconds"?: 0..86400, "message"?: "text", "reason"?: "text"}',
+          required: ['enabled'],
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean', description: 'true or false' },
+            retryAfterSeconds: { type: 'integer', minimum: 0, maximum: 86400, description: 'a whole number of seconds from 0 to 86400' },
+            message: { type: 'string', maxLength: 500, description: 'a text of at most 500 characters' },
+            reason: reasonSchema,
+          },
+        },
+      },
+    },
+    async (req) => {
+      const b = req.body as { enabled: boolean; retryAfterSeconds?: number; message?: string; reason?: string };
+      const change = control.setMaintenance(b, { source: sourceOf(req), reason: b.reason });
+      return { change: change ?? null, maintenance: control.maintenance };
+    },
+  );
+
+  app.post(
+    '/api/v1/drain',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          description: '{"timeoutSeconds": 0..3600} or no body (30 s)',
+          additionalProperties: false,
+          properties: { timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, description: 'a number of seconds from 0 to 3600' } },
+        },
+      },
+    },
+    async (req) => {
+      const b = (req.body ?? {}) as { timeoutSeconds?: number };
+      return drain(deps, (b.timeoutSeconds ?? 30) * 1000);
+    },
+  );
+
+  app.get(
+    '/api/v1/history',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          description: '?limit=1..500',
+          additionalProperties: false,
+          properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$', description: 'a whole number from 1 to 500' } },
+        },
+      },
+    },
+    async (req) => {
+      const limit = Number((req.query as { limit?: string }).limit ?? 500);
+      return { history: control.history(Math.max(1, Math.min(500, limit))) };
+    },
+  );
+
+  // The calls our users' migration runbooks already make, kept as written.
+  app.post('/api/maintenance-mode/enable', async (req) => {
+    control.setMaintenance({ enabled: true }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/enable' });
+    return { maintenance: control.maintenance };
+  });
+  app.post('/api/maintenance-mode/disable', async (req) => {
+    control.setMaintenance({ enabled: false }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/disable' });
+    return { maintenance: control.maintenance };
+  });
+  const pathPercent = {
+    type: 'object',
+    description: 'a percentage from 0 to 100 in the path, e.g. /api/traffic/candidate-percentage/25',
+    properties: { percent: { type: 'string', pattern: '^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)$', description: 'a number from 0 to 100' } },
+  };
+  app.post('/api/traffic/candidate-percentage/:percent', { schema: { params: pathPercent } }, async (req) => {
+    const p = Number((req.params as { percent: string }).percent);
+    const changes = control.setSplit(p, { source: sourceOf(req), reason: `runbook: candidate-percentage/${p}` });
+    return { changes, routes: splits(control) };
+  });
+  app.post('/api/traffic/legacy-percentage/:percent', { schema: { params: pathPercent } }, async (req) => {
+    const p = Number((req.params as { percent: string }).percent);
+    const changes = control.setSplit(100 - p, { source: sourceOf(req), reason: `runbook: legacy-percentage/${p}` });
+    return { changes, routes: splits(control) };
+  });
+
+  if (deps.guardStatus) {
+    const guardStatus = deps.guardStatus;
+    app.get('/api/v1/guard', async () => guardStatus());
+    app.post('/api/v1/guard/rearm', { schema: { body: optionalReason } }, async (req) => {
+      const b = (req.body ?? {}) as { reason?: string; route?: string };
+      const changes = control.rearm({ route: b.route, source: sourceOf(req), reason: b.reason ?? 'rearm' });
+      return { changes, guard: guardStatus() };
+    });
+  }
+
+  if (deps.reload) {
+    const reload = deps.reload;
+    app.post('/api/v1/config/reload', { schema: { body: optionalReason } }, async (req) => {
+      const b = (req.body ?? {}) as { reason?: string };
+      return reload({ source: sourceOf(req), reason: b.reason });
+    });
+  }
+}
+
+function splits(control: Control): Record<string, number> {
+  return Object.fromEntries(control.routes().map((r) => [r, control.percent(r) ?? 0]));
+}
+
+function status(deps: AdminDeps) {
+  const info = deps.info();
+  const { control } = deps;
+  return {
+    version: info.version,
+    configFile: info.configFile ?? null,
+    stateFile: info.stateFile ?? null,
+    restoredFrom: control.restoredFrom,
+    uptimeSeconds: Math.round((Date.now() - info.startedAt) / 1000),
+    windowSeconds: deps.stats.windowSeconds,
+    inFlight: deps.inFlight(),
+    maintenance: control.maintenance,
+    routes: deps.routeConfigs().map((r) => ({
+      name: r.name,
+      candidatePercent: control.percent(r.name) ?? 0,
+      match: r.match,
+      sticky: r.sticky ?? null,
+      guard: control.latch(r.name) ?? null,
+      backends: deps.stats.routeSnapshot(r.name),
+    })),
+  };
+}
+
+async function drain(deps: AdminDeps, timeoutMs: number) {
+  const started = Date.now();
+  const initially = deps.inFlight();
+  while (deps.inFlight() > 0 && Date.now() - started < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const inFlight = deps.inFlight();
+  return {
+    drained: inFlight === 0,
+    inFlightAtStart: initially,
+    finished: Math.max(0, initially - inFlight),
+    inFlight,
+    waitedMs: Date.now() - started,
+    timedOut: inFlight > 0,
+  };
+}

@@ -1,0 +1,97 @@
+// The admin listener: fastify on its own port. Auth, JSON errors that say what to send, and the
+// route modules; the routes are thin and call control/ or read stats/.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { CutoverError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { registerApiRoutes, type AdminDeps } from './routes.js';
+
+export interface AdminOptions extends AdminDeps {
+  logger: Logger;
+  /** Bearer token; undefined means no auth (only allowed on loopback). */
+  token: string | undefined;
+  protectMetrics: boolean;
+}
+
+const PUBLIC = new Set(['/healthz', '/readyz']);
+
+export function createAdminServer(opts: AdminOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'admin' }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // Strict bodies: no silent type coercion, no silent removal of unknown keys.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Runbooks call POST endpoints with an empty JSON body; treat it as {}.
+    forceCloseConnections: true,
+  });
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new CutoverError('invalid_json', 400, 'the body is not valid JSON; send a JSON object'), undefined);
+    }
+  });
+
+  if (opts.token !== undefined) {
+    const expected = digest(opts.token);
+    app.addHook('onRequest', async (req, reply) => {
+      const path = req.url.split('?')[0];
+      if (PUBLIC.has(path) || (path === '/metrics' && !opts.protectMetrics)) return;
+      if (!authorized(req, expected)) {
+        reply.header('www-authenticate', 'Bearer realm="cutover"');
+        return reply.code(401).send({ error: { code: 'unauthorized', message: 'send the admin token as "Authorization: Bearer <token>" (CUTOVER_ADMIN_TOKEN)' } });
+      }
+    });
+  }
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: { code: 'not_found', message: `no admin endpoint ${req.method} ${req.url.split('?')[0]}; see GET /api/v1/status and the README's admin API` } });
+  });
+
+  app.setErrorHandler((err: FastifyError | CutoverError, req, reply) => {
+    if (err instanceof CutoverError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    const fe = err as FastifyError;
+    if (fe.validation) return reply.code(400).send({ error: validationMessage(fe, req) });
+    const status = fe.statusCode ?? 500;
+    if (status >= 500) req.log.error({ err }, 'admin: request failed');
+    return reply.code(status).send({ error: { code: (fe.code ?? 'internal_error').toLowerCase(), message: fe.message } });
+  });
+
+  registerApiRoutes(app, opts);
+  return app;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison (on digests, so the lengths match too). */
+function authorized(req: FastifyRequest, expected: Buffer): boolean {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
+  return timingSafeEqual(digest(h.slice(7).trim()), expected);
+}
+
+/** A 400 that names the field and says what to send, from the schema's descriptions. */
+function validationMessage(err: FastifyError, req: FastifyRequest): { code: string; message: string; field?: string } {
+  const v = err.validation![0];
+  const where = err.validationContext ?? 'body';
+  const schema = (req.routeOptions.schema as Record<string, { description?: string; properties?: Record<string, { description?: string }> }> | undefined)?.[where];
+  const what = schema?.description ? `send ${schema.description}` : 'see the README';
+  const params = v.params as { missingProperty?: string; additionalProperty?: string };
+  if (params.missingProperty) {
+    const field = params.missingProperty;
+    return { code: 'bad_request', field, message: `${field} is required: ${field} must be ${schema?.properties?.[field]?.description ?? 'given'}; ${what}` };
+  }
+  if (params.additionalProperty) {
+    const field = params.additionalProperty;
+    return { code: 'bad_request', field, message: `unknown field "${field}"; ${what}` };
+  }
+  const field = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (field === '') return { code: 'bad_request', message: `the ${where} must be a JSON object; ${what}` };
+  const description = schema?.properties?.[field.split('.')[0]]?.description;
+  return { code: 'bad_request', field, message: description ? `${field} must be ${description}` : `${field} ${v.message}` };
+}

@@ -1,0 +1,43 @@
+// The shape of the state file, and the check that decides whether a file on disk is usable.
+import type { Change, Maintenance } from './control.js';
+
+export const STATE_VERSION = 1;
+
+/** The guard's latch on a route after a revert; it stays until an operator re-arms. */
+export interface GuardLatch {
+  state: 'reverted';
+  since: string;
+  rule: string;
+  reason: string;
+  evidence: unknown;
+  dryRun?: boolean;
+}
+
+export interface PersistedState {
+  version: number;
+  savedAt: string;
+  routes: Record<string, { candidatePercent: number }>;
+  maintenance: Maintenance;
+  guard: Record<string, GuardLatch>;
+  history: Change[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** An error message when `v` is not a usable state file, undefined when it is. */
+export function checkPersisted(v: unknown): string | undefined {
+  if (!isObject(v)) return 'not a JSON object';
+  if (v.version !== STATE_VERSION) return `version must be ${STATE_VERSION}, got ${JSON.stringify(v.version)}`;
+  if (!isObject(v.routes)) return 'routes must be an object';
+  for (const [name, r] of Object.entries(v.routes)) {
+    const p = isObject(r) ? r.candidatePercent : undefined;
+    if (typeof p !== 'number' || !(p >= 0 && p <= 100)) return `routes.${name}.candidatePercent must be a number from 0 to 100`;
+  }
+  const m = v.maintenance;
+  if (!isObject(m) || typeof m.enabled !== 'boolean' || typeof m.retryAfterSeconds !== 'number' || typeof m.message !== 'string') {
+    return 'maintenance must be {enabled, retryAfterSeconds, message}';
+  }
+  if (v.guard !== undefined && !isObject(v.guard)) return 'guard must be an object';
+  if (v.history !== undefined && !Array.isArray(v.history)) return 'history must be a list';
+  return undefined;
+}
