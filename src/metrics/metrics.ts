@@ -68,20 +68,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     c.reset();
     for (const v of views()) c.inc({ route: v.route, backend: v.backend }, v.cumulative.counters.clientAborts);
   });
-  gauge(
-    'cutover_upstream_latency_window_seconds',
-    'Exact upstream latency quantiles over the stats window, from the HDR histogram.',
-    ['route', 'backend', 'quantile'],
-    (g) => {
-      g.reset();
-      for (const v of views()) {
-        const h = v.window.histogram;
-        for (const [q, p] of QUANTILES) {
-          g.set({ route: v.route, backend: v.backend, quantile: q }, h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / 1e6);
-        }
-      }
-    },
-  );
+  registry.registerMetric(windowSummary(views, deps.stats.windowSeconds) as never);
   registry.registerMetric(latencyHistogram(views) as never);
 
   gauge('cutover_candidate_percent', 'Share of requests the candidate gets, per route (0..100).', ['route'], (g) => {
@@ -143,6 +130,32 @@ function latencyHistogram(views: () => View[]) {
         values.push({ metricName: `${name}_count`, labels, value: total });
       }
       return { name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    },
+  };
+}
+
+/** Exact window quantiles from the HDR histograms, exposed as a Prometheus summary. */
+function windowSummary(views: () => View[], windowSeconds: number) {
+  const name = 'cutover_upstream_latency_window_seconds';
+  const help = `Upstream latency quantiles over the last ${windowSeconds} s, exact from the HDR histograms.`;
+  return {
+    name,
+    help,
+    type: 'summary',
+    aggregator: 'sum',
+    reset() {},
+    get() {
+      const values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> = [];
+      for (const v of views()) {
+        const labels = { route: v.route, backend: v.backend };
+        const h = v.window.histogram;
+        const n = h.totalCount;
+        // No observations: NaN, as Prometheus summaries do, rather than a made-up 0.
+        for (const [q, p] of QUANTILES) values.push({ labels: { ...labels, quantile: q }, value: n === 0 ? Number.NaN : h.getValueAtPercentile(p) / 1e6 });
+        values.push({ metricName: `${name}_sum`, labels, value: n === 0 ? 0 : (h.mean * n) / 1e6 });
+        values.push({ metricName: `${name}_count`, labels, value: n });
+      }
+      return { name, help, type: 'summary', values, aggregator: 'sum' };
     },
   };
 }

@@ -108,3 +108,19 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000,
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** One admin API call; returns the status and the parsed JSON body. */
+export async function admin(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, headers: res.headers };
+}

@@ -1,0 +1,69 @@
+// A real Prometheus server (Debian's package) scrapes cutover every second; the request counter is
+// read back through Prometheus's own query API.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { client, deadPort, named, startProxy, testConfig, waitFor } from './helpers/servers.js';
+import { toolAvailable } from './helpers/tools.js';
+
+const cleanup: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+it.runIf(toolAvailable('prometheus'))(
+  'is scraped by Prometheus and its request counter reads back through PromQL',
+  async () => {
+    const backend = await named('b');
+    const proxy = await startProxy(testConfig([backend.url], [backend.url]));
+    const http = client();
+    cleanup.push(() => backend.close(), () => proxy.close(), () => http.close());
+    for (let i = 0; i < 42; i++) await http.get(`${proxy.url}/x`);
+
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-prom-'));
+    const adminTarget = proxy.admin.replace('http://', '');
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: cutover\n    static_configs: [{ targets: ['${adminTarget}'] }]\n`,
+    );
+    const listen = (await deadPort()).replace('http://', '');
+    const prom: ChildProcess = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    prom.stderr!.on('data', (d) => (log += d));
+    cleanup.push(async () => {
+      if (prom.exitCode === null) {
+        prom.kill('SIGTERM');
+        await new Promise((r) => prom.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const query = async (q: string) => {
+      const res = await fetch(`http://${listen}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return body.data.result;
+    };
+    // The first sample takes 5 to 6 s to appear; poll for up to 30 s.
+    await waitFor(
+      async () => {
+        try {
+          const r = await query('sum(cutover_requests_total{route="default",code_class="2xx"})');
+          return r.length === 1 && r[0].value[1] === '42';
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      `Prometheus reading cutover_requests_total = 42 (prometheus log: ${log.slice(-500)})`,
+    );
+    const up = await query('up{job="cutover"}');
+    expect(up[0].value[1]).toBe('1');
+  },
+  45_000,
+);
