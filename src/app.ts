@@ -8,6 +8,7 @@ import type { Config } from './config/schema.js';
 import { Control } from './control/control.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
+import { GuardRunner } from './guard/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
@@ -36,6 +37,7 @@ export class App {
   readonly control: Control;
   readonly proxy: ProxyServer;
   readonly metrics: Metrics;
+  readonly guard: GuardRunner;
   readonly admin: FastifyInstance | undefined;
   readonly stateFile: string | undefined;
   config: Config;
@@ -55,13 +57,14 @@ export class App {
         `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
       );
     }
-    this.stats = new Stats(config.stats.windowSeconds);
+    this.stats = new Stats(config.stats.windowSeconds, Math.max(config.stats.windowSeconds, config.guard.windowSeconds));
     this.stateFile = stateFilePath(config, options.configFile);
     const store = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     this.control = new Control(config, store, this.logger, options.clock);
     this.control.restore({ reset: options.resetState });
     this.proxy = new ProxyServer({ table: buildTable(config, this.control, this.stats), control: this.control, logger: this.logger });
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
+    this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock }, config);
     this.admin = config.admin.enabled
       ? createAdminServer({
           logger: this.logger,
@@ -74,6 +77,7 @@ export class App {
           ready: () => !this.shuttingDown,
           info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
           routeConfigs: () => this.config.routes,
+          guardStatus: () => this.guard.status(),
         })
       : undefined;
   }
@@ -96,17 +100,20 @@ export class App {
       this.adminAddress = this.admin.server.address() as AddressInfo;
       this.logger.info({ address: `http://${hostPort(this.adminAddress)}` }, 'admin listening');
     }
+    this.guard.start();
     return this;
   }
 
   /** Stop accepting, let in-flight requests finish (up to graceMs), flush state, close everything. */
   async close(graceMs = this.config.shutdownGraceSeconds * 1000): Promise<void> {
     this.shuttingDown = true;
+    this.guard.stop();
     await this.proxy.close(graceMs);
     const { legacy, candidate } = this.proxy.table.clusters;
     await Promise.all([legacy.close(), candidate.close()]);
     this.control.persist();
     await this.admin?.close();
+    await this.guard.close();
     this.metrics.close();
   }
 }

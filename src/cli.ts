@@ -9,7 +9,7 @@ import { ConfigSchema } from './config/schema.js';
 import { runDemo } from './demo/run.js';
 import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
 import { adminTarget, callAdmin } from './client/admin-client.js';
-import { renderStatus, type StatusBody } from './client/render.js';
+import { renderGuard, renderStatus, type StatusBody } from './client/render.js';
 import { createLogger } from './log.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -92,6 +92,7 @@ const commands: Record<string, Command> = {
     async run(v) {
       const target = adminTarget(v.admin as string | undefined);
       const body = await callAdmin<StatusBody>(target, 'GET', '/api/v1/status');
+      body.guard = await callAdmin<StatusBody['guard']>(target, 'GET', '/api/v1/guard').catch(() => undefined);
       if (v.json) process.stdout.write(JSON.stringify(body, null, 2) + '\n');
       else process.stdout.write(renderStatus(body));
       return 0;
@@ -175,6 +176,27 @@ const commands: Record<string, Command> = {
           : `timed out after ${r.waitedMs} ms: ${r.inFlight} request(s) still in flight\n`,
       );
       return r.drained ? 0 : 1;
+    },
+  },
+  guard: {
+    summary: 'guard status, or re-arm it after a revert (guard status | guard rearm)',
+    usage: `cutover guard status [--json] | cutover guard rearm [--route NAME] [--reason TEXT]  [--admin URL]${ADMIN_HELP}
+
+  After a revert the guard stays latched: re-arm it, then set a new split.`,
+    options: { route: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' }, ...adminOption },
+    async run(v, args) {
+      const target = adminTarget(v.admin as string | undefined);
+      if (args[0] === 'rearm' && args.length === 1) {
+        const r = await callAdmin<{ changes: unknown[] }>(target, 'POST', '/api/v1/guard/rearm', { route: v.route, reason: v.reason });
+        process.stdout.write(r.changes.length === 0 ? 'nothing to re-arm: no route is reverted\n' : `re-armed ${r.changes.length} route(s); set a new split with cutover set\n`);
+        return 0;
+      }
+      if (args[0] === 'status' && args.length === 1) {
+        const g = await callAdmin<NonNullable<StatusBody['guard']>>(target, 'GET', '/api/v1/guard');
+        process.stdout.write(v.json ? JSON.stringify(g, null, 2) + '\n' : renderGuard(g));
+        return 0;
+      }
+      throw new UsageError('say "guard status" or "guard rearm"');
     },
   },
   schema: {

@@ -16,7 +16,40 @@ export interface StatusBody {
   inFlight: number;
   maintenance: { enabled: boolean };
   routes: StatusRoute[];
-  guard?: { routes: Record<string, { state: string; lastVerdict?: { kind: string; summary: string }; sinceChange?: string }> };
+  guard?: GuardBody;
+}
+
+export interface GuardBody {
+  enabled: boolean;
+  dryRun: boolean;
+  scope: string;
+  windowSeconds: number;
+  rules: Record<string, number | null>;
+  routes: Record<
+    string,
+    {
+      state: string;
+      streak: number;
+      lastVerdict: { kind: string; summary: string } | null;
+      latch: { rule: string; reason: string; since: string } | null;
+      secondsSinceChange: number | null;
+    }
+  >;
+}
+
+/** One line per route: state, the figures next to the thresholds, time since the last change. */
+export function renderGuard(g: GuardBody): string {
+  const rules = Object.entries(g.rules)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const lines = [`guard ${g.enabled ? 'on' : 'OFF'}${g.dryRun ? ' (dry run)' : ''}, scope ${g.scope}, window ${g.windowSeconds} s; rules: ${rules}`];
+  for (const [name, r] of Object.entries(g.routes)) {
+    const since = r.secondsSinceChange === null ? '' : ` (for ${r.secondsSinceChange} s)`;
+    const detail = r.latch ? `${r.latch.rule}: ${r.latch.reason}; re-arm with: cutover guard rearm --route ${name}` : (r.lastVerdict?.summary ?? 'no verdict yet');
+    lines.push(`  ${name}: ${r.state.toUpperCase()}${since}: ${detail}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -42,11 +75,11 @@ export function renderStatus(s: StatusBody): string {
         ms(w.latencyMs.p50),
         ms(w.latencyMs.p99),
         pct(w.errorRate),
-        b === 'legacy' ? (r.guard ? `REVERTED (${r.guard.rule})` : g ? `${g.state}${g.lastVerdict ? `: ${g.lastVerdict.summary}` : ''}` : '') : '',
+        b === 'legacy' ? (r.guard ? `REVERTED (${r.guard.rule})` : (g?.state ?? '')) : '',
       ]);
     }
   }
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n';
+  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (s.guard ? '\n' + renderGuard(s.guard) : '');
 }

@@ -124,6 +124,9 @@ function semanticIssues(c: Config): string[] {
       if (problem) out.push(`backends.${name}.upstreams[${i}]: ${problem}, got ${show(u)}`);
     });
   }
+  c.guard.webhooks.forEach((u, i) => {
+    if (!/^https?:\/\/[^/]/.test(u) || !URL.canParse(u)) out.push(`guard.webhooks[${i}]: must be an http:// or https:// URL, got ${show(u)}`);
+  });
   const names = new Map<string, number>();
   c.routes.forEach((r, i) => {
     const first = names.get(r.name);

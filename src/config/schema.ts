@@ -37,6 +37,53 @@ export const Sticky = Type.Object(
   { ...closed, description: 'Where the stickiness key comes from: exactly one of header or cookie.' },
 );
 
+const nullable = (n: ReturnType<typeof Type.Number>, dflt: number | null | undefined, description: string) =>
+  Type.Union([n, Type.Null()], dflt === undefined ? { description } : { default: dflt, description });
+
+/** Guard rules; `withDefaults` false for a route's overrides, where absent means "as the global rule". */
+const guardRules = (withDefaults: boolean) => {
+  const d = <T>(v: T) => (withDefaults ? v : undefined);
+  const fields = {
+    maxErrorRate: nullable(Type.Number({ minimum: 0, maximum: 1, description: 'a fraction from 0 to 1' }), d(0.05), 'Candidate (5xx + transport errors) / requests above this breaches; null turns the rule off.'),
+    maxP99Ms: nullable(Type.Number({ exclusiveMinimum: 0, description: 'milliseconds, above 0' }), d(5000), 'Candidate p99 above this many ms breaches; null turns the rule off.'),
+    maxP99Ratio: nullable(Type.Number({ exclusiveMinimum: 0, description: 'a ratio above 0' }), d(null), "Candidate p99 above ratio × legacy's p99 breaches; null (default) turns it off."),
+    maxErrorRateDelta: nullable(Type.Number({ minimum: 0, maximum: 1, description: 'a fraction from 0 to 1' }), d(null), "Candidate error rate minus legacy's above this breaches; null (default) turns it off."),
+  };
+  return withDefaults
+    ? Type.Object(fields, { ...closed, default: {} })
+    : Type.Partial(Type.Object(fields, closed));
+};
+
+const RouteGuard = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    minRequests: Type.Optional(Type.Integer({ minimum: 1 })),
+    consecutive: Type.Optional(Type.Integer({ minimum: 1 })),
+    dryRun: Type.Optional(Type.Boolean()),
+    rules: Type.Optional(guardRules(false)),
+  },
+  { ...closed, description: "Per-route overrides of the global guard settings; absent fields follow guard's." },
+);
+
+export const Guard = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    intervalMs: Type.Integer({ minimum: 50, maximum: 60000, default: 1000, description: 'How often the guard evaluates (ms).' }),
+    windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'The stats window it judges (s).' }),
+    fastWindowSeconds: Type.Union([Type.Integer({ minimum: 1, maximum: 3600, description: 'seconds' }), Type.Null()], {
+      default: 5,
+      description: 'A short recent window judged too, so that a sudden failure is not diluted by the long window; null judges windowSeconds only.',
+    }),
+    minRequests: Type.Integer({ minimum: 1, default: 50, description: 'Fewer candidate requests in a window: not enough evidence (never a pass, never a failure).' }),
+    consecutive: Type.Integer({ minimum: 1, default: 2, description: 'Breaching evaluations in a row before it acts.' }),
+    scope: Type.Union([Type.Literal('all'), Type.Literal('route')], { default: 'all', description: 'all: a breach on any route reverts every route; route: only that route.' }),
+    dryRun: Type.Boolean({ default: false, description: 'Detect and report ("would revert"), never act.' }),
+    rules: guardRules(true),
+    webhooks: Type.Array(Type.String({ description: 'http:// or https:// URL' }), { default: [], description: 'URLs that receive a JSON event on every guard decision.' }),
+  },
+  { ...closed, default: {}, description: 'Reverts every route (or the breaching one) to legacy when the candidate crosses a threshold.' },
+);
+
 export const Route = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Unique route name: letters, digits, _ . -' }),
@@ -52,6 +99,7 @@ export const Route = Type.Object(
     ),
     candidatePercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of requests sent to the candidate, 0..100; fractions allowed.' }),
     sticky: Type.Optional(Sticky),
+    guard: Type.Optional(RouteGuard),
   },
   closed,
 );
@@ -94,6 +142,7 @@ export const ConfigSchema = Type.Object(
       },
       { ...closed, default: {} },
     ),
+    guard: Guard,
     shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'How long in-flight requests may take to finish on SIGTERM.' }),
     log: Type.Object(
       {
@@ -112,5 +161,6 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof Route>;
 export type BackendConfig = Static<typeof Backend>;
+export type GuardConfig = Static<typeof Guard>;
 export type BackendName = 'legacy' | 'candidate';
 export const BACKENDS: readonly BackendName[] = ['legacy', 'candidate'];

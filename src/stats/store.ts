@@ -63,6 +63,11 @@ export class Stats {
     return out;
   }
 
+  /** The raw window view of one series (no encoding): for the guard, every interval. */
+  windowView(route: string, backend: BackendName, seconds: number): SeriesView {
+    return this.route(route)[backend].window(this.clock(), seconds);
+  }
+
   /** Window and cumulative snapshots of both backends of one route. */
   routeSnapshot(route: string): Record<BackendName, BackendStats> {
     const now = this.clock();
