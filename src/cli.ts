@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { App } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigSchema } from './config/schema.js';
+import type { Fault } from './demo/backend.js';
 import { runDemo } from './demo/run.js';
 import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
 import { adminTarget, callAdmin } from './client/admin-client.js';
@@ -63,21 +64,32 @@ const commands: Record<string, Command> = {
   },
   demo: {
     summary: 'run the built-in demo: two backends, the proxy, a bounded loopback load',
-    usage: `cutover demo [--duration S] [--rate N] [--config FILE]
+    usage: `cutover demo [--duration S] [--rate N] [--fault errors|latency|none] [--fault-after S] [--config FILE]
 
-  --duration S   how long the load runs (default 60)
-  --rate N       requests per second (default 200)
-  --config FILE  the demo config (default config/demo.yaml)`,
-    options: { duration: { type: 'string', default: '60' }, rate: { type: 'string', default: '200' }, config: { type: 'string', short: 'c' } },
+  --duration S     how long the load runs (default 60)
+  --rate N         requests per second (default 200)
+  --fault KIND     how the candidate goes bad: errors (500s), latency (50 × slower) or none (default errors)
+  --fault-after S  when it goes bad (default 20)
+  --config FILE    the demo config (default config/demo.yaml)`,
+    options: {
+      duration: { type: 'string', default: '60' },
+      rate: { type: 'string', default: '200' },
+      fault: { type: 'string', default: 'errors' },
+      'fault-after': { type: 'string', default: '20' },
+      config: { type: 'string', short: 'c' },
+    },
     async run(v) {
       const durationSeconds = positiveNumber('--duration', v.duration);
       const rate = positiveNumber('--rate', v.rate);
+      const fault = v.fault as Fault;
+      if (!['errors', 'latency', 'none'].includes(fault)) throw new UsageError(`--fault must be errors, latency or none, got "${v.fault}"`);
+      const faultAfterSeconds = positiveNumber('--fault-after', v['fault-after']);
       const ac = new AbortController();
       const onSignal = () => ac.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await runDemo({ durationSeconds, rate, configFile: v.config as string | undefined, signal: ac.signal });
+        await runDemo({ durationSeconds, rate, fault, faultAfterSeconds, configFile: v.config as string | undefined, signal: ac.signal });
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -19,7 +19,7 @@ export async function startDemoBackend(name: string, delayMs: number, port = 0):
   const server = createServer((req, res) => {
     req.resume();
     const fault = backend.fault;
-    const delay = fault === 'latency' ? delayMs * 400 : delayMs * (0.8 + Math.random() * 0.4);
+    const delay = (fault === 'latency' ? 50 : 1) * delayMs * (0.8 + Math.random() * 0.4);
     setTimeout(() => {
       if (fault === 'errors') {
         res.writeHead(500, { 'content-type': 'application/json' });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { App } from '../app.js';
 import { loadConfigFile } from '../config/load.js';
+import { describe } from '../control/control.js';
 import { createLogger, type Logger } from '../log.js';
 import { startDemoBackend, type Fault } from './backend.js';
 import { backendTotals, renderTable } from './table.js';
@@ -77,7 +78,21 @@ export async function runDemo(opts: DemoOptions = {}) {
           out(`\n>>> the candidate starts failing now (${opts.fault})\n`);
         }, (opts.faultAfterSeconds ?? 20) * 1000)
       : undefined;
-  const print = () => out(renderTable(backendTotals(app.stats), `\n[${Math.round((Date.now() - started) / 1000)} s] last ${cfg.stats.windowSeconds} s`));
+  // Show the guard's decisions as they happen: the point of the product.
+  const unsubscribe = app.control.onChange((c) => {
+    if (c.source === 'guard' && (c.kind === 'split' || c.to === 'reverted' || c.to === 'breach-detected' || c.to === 'would-revert')) {
+      out(`\n>>> guard: ${describe(c)}`);
+    }
+  });
+  const guardLines = () =>
+    Object.entries(app.guard.status().routes)
+      .map(([name, r]) => `  ${name}: ${r.state}${r.latch ? ` (${r.latch.rule}: ${r.latch.reason})` : r.lastVerdict ? ` (${r.lastVerdict.summary})` : ''}`)
+      .join('\n');
+  const print = () =>
+    out(
+      `${renderTable(backendTotals(app.stats), `\n[${Math.round((Date.now() - started) / 1000)} s] last ${cfg.stats.windowSeconds} s`)}\n` +
+        `split: ${app.control.routes().map((r) => `${r} ${app.control.percent(r)} %`).join(', ')}\nguard:\n${guardLines()}`,
+    );
   const ticker = setInterval(print, opts.printEveryMs ?? 2000);
   const stop = () => load.stop();
   opts.signal?.addEventListener('abort', stop, { once: true });
@@ -85,6 +100,7 @@ export async function runDemo(opts: DemoOptions = {}) {
     await finished;
   } finally {
     clearInterval(ticker);
+    unsubscribe();
     if (faultTimer) clearTimeout(faultTimer);
     opts.signal?.removeEventListener('abort', stop);
   }
