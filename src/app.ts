@@ -4,19 +4,31 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from './admin/server.js';
-import type { Config } from './config/schema.js';
-import { Control } from './control/control.js';
+import { loadConfigFile } from './config/load.js';
+import { BACKENDS, type Config } from './config/schema.js';
+import { Control, type Change, type Source } from './control/control.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
-import { buildTable, type RoutingTable } from './proxy/table.js';
+import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
 import { Stats } from './stats/store.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export interface ReloadResult {
+  applied: true;
+  routesAdded: string[];
+  routesRemoved: string[];
+  backendsChanged: string[];
+  guardChanged: boolean;
+  warnings: string[];
+  routes: Record<string, number>;
+  changes: Change[];
+}
 
 export interface AppOptions {
   config: Config;
@@ -78,6 +90,7 @@ export class App {
           info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
           routeConfigs: () => this.config.routes,
           guardStatus: () => this.guard.status(),
+          reload: options.configFile ? (by) => this.reload(by) : undefined,
         })
       : undefined;
   }
@@ -106,15 +119,80 @@ export class App {
 
   /** Stop accepting, let in-flight requests finish (up to graceMs), flush state, close everything. */
   async close(graceMs = this.config.shutdownGraceSeconds * 1000): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.shutdown(graceMs);
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.shuttingDown = true;
     this.guard.stop();
-    await this.proxy.close(graceMs);
+    const inFlight = this.proxy.inFlight;
+    this.logger.info({ inFlight, graceMs }, 'shutdown: not ready, no new connections, finishing in-flight requests');
+    const { forced } = await this.proxy.close(graceMs);
+    if (forced > 0) this.logger.warn({ forced, graceMs }, 'shutdown: grace period over, cut requests still in flight');
     const { legacy, candidate } = this.proxy.table.clusters;
     await Promise.all([legacy.close(), candidate.close()]);
     this.control.persist();
     await this.admin?.close();
     await this.guard.close();
     this.metrics.close();
+    this.logger.info({ stateFile: this.stateFile }, 'shutdown: done, state flushed');
+  }
+
+  /**
+   * Re-read the config file and apply it to the next request: routes, backends, timeouts, guard
+   * rules. In-flight requests and open connections are untouched; stats of routes that remain are
+   * kept. Percentages already set (API, state file) stay unless `applyPercentages`; the file's
+   * percentages apply to new routes. An invalid file changes nothing and throws ConfigError.
+   */
+  async reload(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<ReloadResult> {
+    if (!this.options.configFile) throw new CutoverError('NO_CONFIG_FILE', 409, 'this process was not started from a config file; nothing to reload');
+    const { config: next } = loadConfigFile(this.options.configFile);
+    const prev = this.config;
+    const warnings: string[] = [];
+    if (next.listen.host !== prev.listen.host || next.listen.port !== prev.listen.port) warnings.push('listen changed: restart to apply it');
+    if (JSON.stringify(next.admin) !== JSON.stringify(prev.admin)) warnings.push('admin changed: restart to apply it');
+    if (JSON.stringify(next.state) !== JSON.stringify(prev.state)) warnings.push('state changed: restart to apply it');
+    if (next.stats.windowSeconds !== prev.stats.windowSeconds || next.guard.windowSeconds !== prev.guard.windowSeconds) {
+      warnings.push('stats.windowSeconds / guard.windowSeconds changed: restart to apply them');
+    }
+    const effective: Config = { ...next, listen: prev.listen, admin: prev.admin, state: prev.state, stats: prev.stats, guard: { ...next.guard, windowSeconds: prev.guard.windowSeconds } };
+
+    const before = new Set(prev.routes.map((r) => r.name));
+    const names = new Set(effective.routes.map((r) => r.name));
+    const added = effective.routes.filter((r) => !before.has(r.name)).map((r) => r.name);
+    const removed = prev.routes.filter((r) => !names.has(r.name)).map((r) => r.name);
+    const oldTable = this.proxy.table;
+    const table = buildTable(effective, this.control, this.stats, oldTable);
+    this.control.retainRoutes(names);
+    this.stats.retain(names);
+    this.proxy.setTable(table);
+    this.config = effective;
+    this.guard.configure(effective);
+    this.logger.level = effective.log.level;
+    // Pools the new table no longer uses finish their in-flight requests, then close.
+    for (const c of retiredClusters(oldTable, table)) void c.close();
+
+    const changes: Change[] = [];
+    if (by.applyPercentages) {
+      for (const r of effective.routes) changes.push(...this.control.setSplit(r.candidatePercent, { route: r.name, source: by.source, reason: 'reload: percentages from the config file' }));
+    }
+    const backends = BACKENDS.filter((b) => JSON.stringify(prev.backends[b]) !== JSON.stringify(effective.backends[b]));
+    const summary = { routesAdded: added, routesRemoved: removed, backendsChanged: backends, guardChanged: JSON.stringify(prev.guard) !== JSON.stringify(effective.guard) };
+    changes.unshift(
+      this.control.note({
+        source: by.source,
+        kind: 'config',
+        from: { routes: [...before] },
+        to: { routes: [...names], ...summary },
+        reason: by.reason ?? 'config reload',
+      }),
+    );
+    this.logger.info({ ...summary, warnings, file: this.options.configFile }, 'config reloaded');
+    return { applied: true, ...summary, warnings, routes: Object.fromEntries(this.control.routes().map((r) => [r, this.control.percent(r) ?? 0])), changes };
   }
 }
 

@@ -46,8 +46,9 @@ const commands: Record<string, Command> = {
       const logger = createLogger(config.log.level);
       const app = new App({ config, configFile: file, logger, resetState: v['reset-state'] === true });
       await app.start();
-      await untilSignal(logger, () => app.close());
-      return 0;
+      const code = await serveUntilSignal(app);
+      // Everything is closed and the state flushed; do not wait for stray handles (webhook sockets).
+      process.exit(code);
     },
   },
   validate: {
@@ -247,17 +248,37 @@ ${Object.entries(commands)
 `;
 }
 
-/** Wait for SIGINT/SIGTERM, then run `stop`. */
-function untilSignal(logger: { info(o: object, m: string): void }, stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onSignal = (signal: string) => {
+/**
+ * SIGTERM/SIGINT: graceful shutdown (not ready, stop accepting, finish in-flight requests, flush
+ * state), exit 0. A second signal exits at once. SIGHUP: reload the config file. Node as PID 1
+ * in a container gets no default signal handling, so all of it is ours.
+ */
+function serveUntilSignal(app: App): Promise<number> {
+  const logger = app.logger;
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now without waiting for in-flight requests');
+        process.exit(1);
+      }
+      stopping = true;
       logger.info({ signal }, 'shutting down');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      stop().then(resolve, reject);
+      app.close().then(
+        () => resolve(0),
+        (err) => {
+          logger.error({ err: (err as Error).message }, 'shutdown failed');
+          resolve(1);
+        },
+      );
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      app.reload({ source: 'config', reason: 'SIGHUP' }).catch((err) =>
+        logger.error({ issues: (err as ConfigError).issues ?? [(err as Error).message] }, 'config reload refused: nothing changed'),
+      );
+    });
   });
 }
 

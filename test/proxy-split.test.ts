@@ -52,7 +52,7 @@ describe('splitting through the proxy', () => {
     expect(share).toBeLessThanOrEqual(0.105);
     const snap = proxy.app.stats.routeSnapshot('default');
     expect(snap.candidate.cumulative.requests + snap.legacy.cumulative.requests).toBe(10_000);
-  });
+  }, 30_000);
 
   it('keeps each sticky header key on one backend and splits keys close to 10 %', async () => {
     const first = new Map<string, string>();

@@ -16,7 +16,7 @@ export interface AdminDeps {
   /** Guard status per route (the guard issue); undefined when the guard is off. */
   guardStatus?(): unknown;
   /** Re-read the config file; throws ConfigError when it is invalid. */
-  reload?(by: { source: Source; reason?: string }): Promise<unknown>;
+  reload?(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<unknown>;
 }
 
 const percentSchema = { type: 'number', minimum: 0, maximum: 100, description: 'a number from 0 to 100' };
@@ -190,10 +190,23 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
 
   if (deps.reload) {
     const reload = deps.reload;
-    app.post('/api/v1/config/reload', { schema: { body: optionalReason } }, async (req) => {
-      const b = (req.body ?? {}) as { reason?: string };
-      return reload({ source: sourceOf(req), reason: b.reason });
-    });
+    app.post(
+      '/api/v1/config/reload',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            description: '{"reason"?: "text", "applyPercentages"?: true (also apply the file\'s percentages to existing routes)} or no body',
+            additionalProperties: false,
+            properties: { reason: reasonSchema, applyPercentages: { type: 'boolean', description: 'true or false' } },
+          },
+        },
+      },
+      async (req) => {
+        const b = (req.body ?? {}) as { reason?: string; applyPercentages?: boolean };
+        return reload({ source: sourceOf(req), reason: b.reason, applyPercentages: b.applyPercentages });
+      },
+    );
   }
 }
 

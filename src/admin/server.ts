@@ -2,7 +2,7 @@
 // route modules; the routes are thin and call control/ or read stats/.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { CutoverError } from '../errors.js';
+import { ConfigError, CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerApiRoutes, type AdminDeps } from './routes.js';
 
@@ -52,6 +52,9 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError | CutoverError, req, reply) => {
+    if (err instanceof ConfigError) {
+      return reply.code(400).send({ error: { code: 'config_invalid', message: `the config file is invalid; nothing changed: ${err.issues.join('; ')}`, issues: err.issues } });
+    }
     if (err instanceof CutoverError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
     const fe = err as FastifyError;
     if (fe.validation) return reply.code(400).send({ error: validationMessage(fe, req) });

@@ -42,6 +42,8 @@ const FAILURE: Record<ErrorKind, { status: number; code: string; message: string
 export interface ExchangeOptions {
   servedByHeader: string | false;
   now: () => number;
+  /** Set when the server shuts down: responses then carry `Connection: close`. */
+  closing: boolean;
   /** Called once when the exchange is over (response finished, failed or abandoned). */
   onDone?: (x: Exchange) => void;
 }
@@ -106,6 +108,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const out = downstreamHeaders(headers);
     if (this.opts.servedByHeader) out[this.opts.servedByHeader] = this.backend;
     out['x-request-id'] = this.requestId;
+    if (this.opts.closing) this.res.shouldKeepAlive = false;
     this.res.writeHead(statusCode, statusMessage || undefined, out);
   }
 

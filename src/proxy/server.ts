@@ -38,7 +38,7 @@ export class ProxyServer {
     this.control = opts.control;
     this.logger = opts.logger;
     this.now = opts.now ?? (() => performance.now());
-    this.exchangeOptions = { servedByHeader: this.table.servedByHeader, now: this.now, onDone: this.accessLog };
+    this.exchangeOptions = { servedByHeader: this.table.servedByHeader, now: this.now, onDone: this.accessLog, closing: false };
     this.server = createServer(this.handle);
     this.server.on('upgrade', this.upgrade);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -71,6 +71,9 @@ export class ProxyServer {
   private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlight++;
     res.once('close', this.done);
+    // While shutting down, a request on an existing keep-alive connection is served, then the
+    // connection closes (`Connection: close`), so clients reconnect to another replica.
+    if (this.exchangeOptions.closing) res.shouldKeepAlive = false;
     const m = this.control.maintenance;
     if (m.enabled) {
       return sendError(res, 503, 'maintenance', m.message, {}, { 'retry-after': String(m.retryAfterSeconds) });
@@ -155,14 +158,31 @@ export class ProxyServer {
     });
   };
 
-  /** Stop accepting, close idle keep-alive connections, wait for in-flight requests. */
-  async close(graceMs = 30_000): Promise<void> {
+  /**
+   * Graceful close: stop accepting, close idle keep-alive connections, let busy ones finish their
+   * response with `Connection: close`, and after `graceMs` cut whatever is left.
+   */
+  async close(graceMs = 30_000): Promise<{ forced: number }> {
+    this.exchangeOptions.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    let forced = 0;
+    const timer = setTimeout(() => {
+      forced = this.inFlight;
+      this.server.closeAllConnections();
+    }, graceMs);
     timer.unref();
+    // Connections that finish their last response become idle; close them as they do.
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 100);
+    sweep.unref();
     await closed;
     clearTimeout(timer);
+    clearInterval(sweep);
     this.ws.close();
+    return { forced };
+  }
+
+  get closing(): boolean {
+    return this.exchangeOptions.closing;
   }
 }
