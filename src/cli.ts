@@ -212,6 +212,26 @@ const commands: Record<string, Command> = {
       throw new UsageError('say "guard status" or "guard rearm"');
     },
   },
+  reload: {
+    summary: 'make a running cutover re-read its config file (same as SIGHUP)',
+    usage: `cutover reload [--apply-percentages] [--reason TEXT] [--admin URL]${ADMIN_HELP}
+
+  --apply-percentages   also set existing routes to the file's percentages (by default
+                        they keep what the API and the state file say)`,
+    options: { 'apply-percentages': { type: 'boolean' }, reason: { type: 'string' }, ...adminOption },
+    async run(v) {
+      const r = await callAdmin<{ routesAdded: string[]; routesRemoved: string[]; warnings: string[]; routes: Record<string, number> }>(
+        adminTarget(v.admin as string | undefined),
+        'POST',
+        '/api/v1/config/reload',
+        { reason: v.reason, applyPercentages: v['apply-percentages'] === true },
+      );
+      process.stdout.write(`reloaded: ${r.routesAdded.length} route(s) added, ${r.routesRemoved.length} removed\n`);
+      for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
+      printSplits(r.routes);
+      return 0;
+    },
+  },
   schema: {
     summary: 'print the config JSON Schema (what config/cutover.schema.json holds)',
     usage: 'cutover schema',

@@ -65,7 +65,8 @@ describe('admin API', () => {
     [{ candidatePercent: 'abc' }, 'candidatePercent must be a number from 0 to 100'],
     [{}, 'candidatePercent is required'],
     [{ candidatePercent: 5, colour: 'red' }, 'unknown field "colour"'],
-    [undefined, 'must be a JSON object'],
+    [undefined, 'candidatePercent is required'],
+    ['[1, 2]', 'must be a JSON object'],
     ['{not json', 'not valid JSON'],
   ])('PUT /api/v1/split with %j is a 400 that says what to send', async (body, message) => {
     const r = await admin(proxy.admin, 'PUT', '/api/v1/split', body);

@@ -35,6 +35,12 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
     }
   });
 
+  // A POST or PUT without a body is judged as {} (runbooks and curl send none): required fields
+  // are then reported by name rather than as "body must be an object".
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT')) req.body = {};
+  });
+
   if (opts.token !== undefined) {
     const expected = digest(opts.token);
     app.addHook('onRequest', async (req, reply) => {

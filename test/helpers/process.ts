@@ -45,6 +45,8 @@ export interface ProxyProcess {
   lines: string[];
   /** Resident set size and its peak, from /proc (kB). */
   memory(): { rssKb: number; peakKb: number };
+  /** The admin listener's URL, once it is listening. */
+  adminUrl(): Promise<string>;
   /** Send a signal and wait for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -83,6 +85,15 @@ export async function startProxyProcess(configFile: string, extraArgs: string[] 
     url,
     lines,
     exited,
+    async adminUrl() {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const line = lines.find((l) => l.includes('"admin listening"'));
+        if (line) return JSON.parse(line).address as string;
+        if (Date.now() > until) throw new Error('the admin listener did not start');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     memory() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
