@@ -1,7 +1,7 @@
 // The admin listener: fastify on its own port. Auth, JSON errors that say what to send, and the
 // route modules; the routes are thin and call control/ or read stats/.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ConfigError, CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerApiRoutes, type AdminDeps } from './routes.js';
@@ -18,7 +18,7 @@ const PUBLIC = new Set(['/healthz', '/readyz']);
 export function createAdminServer(opts: AdminOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'admin' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Strict bodies: no silent type coercion, no silent removal of unknown keys.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Runbooks call POST endpoints with an empty JSON body; treat it as {}.
