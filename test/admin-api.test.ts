@@ -1,30 +1,19 @@
 // Every admin endpoint, with good and bad input, against a real proxy and real backends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, client, named, startProxy, testConfig, type TestBackend, type TestProxy } from './helpers/servers.js';
+import { admin, startTwoBackendProxy, type TestProxy, type TwoBackendProxy } from './helpers/servers.js';
 
-let legacy: TestBackend;
-let candidate: TestBackend;
+let f: TwoBackendProxy;
 let proxy: TestProxy;
-const http = client();
+let http: TwoBackendProxy['http'];
 
 beforeAll(async () => {
-  legacy = await named('legacy');
-  candidate = await named('candidate');
-  proxy = await startProxy(
-    testConfig([legacy.url], [candidate.url], {
-      routes: [
-        { name: 'users', match: { pathPrefix: '/users' }, candidatePercent: 100 },
-        { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 5 },
-      ],
-    }),
-  );
+  f = await startTwoBackendProxy([
+    { name: 'users', match: { pathPrefix: '/users' }, candidatePercent: 100 },
+    { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 5 },
+  ]);
+  ({ proxy, http } = f);
 });
-afterAll(async () => {
-  await http.close();
-  await proxy.close();
-  await legacy.close();
-  await candidate.close();
-});
+afterAll(() => f.close());
 
 describe('admin API', () => {
   it('GET /healthz and /readyz', async () => {

@@ -1,34 +1,22 @@
 // Split accuracy, stickiness, per-route percentages and the override header, through the real proxy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, named, startProxy, testConfig, type TestBackend, type TestProxy } from './helpers/servers.js';
+import { startTwoBackendProxy, type TestProxy, type TwoBackendProxy } from './helpers/servers.js';
 
-let legacy: TestBackend;
-let candidate: TestBackend;
+let f: TwoBackendProxy;
 let proxy: TestProxy;
-const http = client();
+let http: TwoBackendProxy['http'];
 
 beforeAll(async () => {
-  legacy = await named('legacy');
-  candidate = await named('candidate');
-  proxy = await startProxy(
-    testConfig([legacy.url], [candidate.url], {
-      routes: [
-        { name: 'users', match: { pathPrefix: '/api/v1/users', methods: ['GET', 'POST'] }, candidatePercent: 100 },
-        { name: 'beta', match: { pathPrefix: '/', headers: { 'x-beta': 'yes' } }, candidatePercent: 50 },
-        { name: 'sticky', match: { pathPrefix: '/sticky' }, candidatePercent: 10, sticky: { header: 'x-user-id' } },
-        { name: 'cookie', match: { pathPrefix: '/cookie' }, candidatePercent: 10, sticky: { cookie: 'session' } },
-        { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 10 },
-      ],
-    }),
-  );
+  f = await startTwoBackendProxy([
+    { name: 'users', match: { pathPrefix: '/api/v1/users', methods: ['GET', 'POST'] }, candidatePercent: 100 },
+    { name: 'beta', match: { pathPrefix: '/', headers: { 'x-beta': 'yes' } }, candidatePercent: 50 },
+    { name: 'sticky', match: { pathPrefix: '/sticky' }, candidatePercent: 10, sticky: { header: 'x-user-id' } },
+    { name: 'cookie', match: { pathPrefix: '/cookie' }, candidatePercent: 10, sticky: { cookie: 'session' } },
+    { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 10 },
+  ]);
+  ({ proxy, http } = f);
 });
-
-afterAll(async () => {
-  await http.close();
-  await proxy.close();
-  await legacy.close();
-  await candidate.close();
-});
+afterAll(() => f.close());
 
 async function shareOf(n: number, path: string, headers: (i: number) => Record<string, string> = () => ({})) {
   let onCandidate = 0;

@@ -1,30 +1,19 @@
 // The calls our users' migration runbooks already make, in the order of a cutover and of a rollback.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { admin, client, named, startProxy, testConfig, type TestBackend, type TestProxy } from './helpers/servers.js';
+import { admin, startTwoBackendProxy, type TestProxy, type TwoBackendProxy } from './helpers/servers.js';
 
-let legacy: TestBackend;
-let candidate: TestBackend;
+let f: TwoBackendProxy;
 let proxy: TestProxy;
-const http = client();
+let http: TwoBackendProxy['http'];
 
 beforeAll(async () => {
-  legacy = await named('legacy');
-  candidate = await named('candidate');
-  proxy = await startProxy(
-    testConfig([legacy.url], [candidate.url], {
-      routes: [
-        { name: 'api', match: { pathPrefix: '/api' }, candidatePercent: 10 },
-        { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 },
-      ],
-    }),
-  );
+  f = await startTwoBackendProxy([
+    { name: 'api', match: { pathPrefix: '/api' }, candidatePercent: 10 },
+    { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 },
+  ]);
+  ({ proxy, http } = f);
 });
-afterAll(async () => {
-  await http.close();
-  await proxy.close();
-  await legacy.close();
-  await candidate.close();
-});
+afterAll(() => f.close());
 
 const served = async (path: string) => (await http.get(proxy.url + path)).body;
 

@@ -1,11 +1,24 @@
 // 50 MB up and 50 MB down through the proxy, streamed: the proxy's memory must not grow by the body size.
 import { request as httpRequest } from 'node:http';
+import type { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './helpers/servers.js';
 import { startProxyProcess, writeConfig, type ProxyProcess } from './helpers/process.js';
 
 const SIZE = 50 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 'a');
+
+/** Write SIZE bytes to `out` in CHUNKs, waiting for 'drain' whenever it asks, then end it. */
+function pump(out: Writable, sent = 0): void {
+  while (sent < SIZE) {
+    sent += CHUNK.length;
+    if (!out.write(CHUNK)) {
+      out.once('drain', () => pump(out, sent));
+      return;
+    }
+  }
+  out.end();
+}
 
 let backend: TestBackend;
 let proxy: ProxyProcess;
@@ -20,15 +33,7 @@ beforeAll(async () => {
     }
     // Download: write SIZE bytes honouring backpressure.
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': SIZE });
-    let sent = 0;
-    const pump = () => {
-      while (sent < SIZE) {
-        sent += CHUNK.length;
-        if (!res.write(CHUNK)) return res.once('drain', pump);
-      }
-      res.end();
-    };
-    pump();
+    pump(res);
   });
   proxy = await startProxyProcess(
     writeConfig({
@@ -52,15 +57,7 @@ function upload(): Promise<{ status: number; body: string }> {
       res.on('end', () => resolve({ status: res.statusCode!, body }));
     });
     req.on('error', reject);
-    let sent = 0;
-    const pump = () => {
-      while (sent < SIZE) {
-        sent += CHUNK.length;
-        if (!req.write(CHUNK)) return req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    pump(req);
   });
 }
 

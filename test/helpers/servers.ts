@@ -126,3 +126,31 @@ export async function admin(base: string, method: string, path: string, body?: u
   }
   return { status: res.status, body: json, headers: res.headers };
 }
+
+export interface TwoBackendProxy {
+  legacy: TestBackend;
+  candidate: TestBackend;
+  proxy: TestProxy;
+  http: ReturnType<typeof client>;
+  close(): Promise<void>;
+}
+
+/** Two named backends ("legacy", "candidate") behind a proxy with these routes, and a client. */
+export async function startTwoBackendProxy(routes: unknown[], options: Partial<AppOptions> = {}): Promise<TwoBackendProxy> {
+  const legacy = await named('legacy');
+  const candidate = await named('candidate');
+  const proxy = await startProxy(testConfig([legacy.url], [candidate.url], { routes }), options);
+  const http = client();
+  return {
+    legacy,
+    candidate,
+    proxy,
+    http,
+    async close() {
+      await http.close();
+      await proxy.close();
+      await legacy.close();
+      await candidate.close();
+    },
+  };
+}
