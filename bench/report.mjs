@@ -55,11 +55,22 @@ export function renderThroughput(r) {
   const disturbed = r.rows.filter((row) => row.cpuPercent.other >= OTHER_BUSY).map((row) => `${row.target} (${row.cpuPercent.other} %)`);
   if (disturbed.length > 0) {
     out.push(`  note: other processes used CPU during ${disturbed.join(', ')}: those figures are disturbed; run again on a quiet machine`);
+    for (const row of r.rows.filter((x) => x.cpuPercent.other >= OTHER_BUSY)) {
+      out.push(`    during ${row.target}: ${row.busiestOtherProcesses.map((p) => `${p.command} (pid ${p.pid}) ${p.cpuPercent} %`).join(', ')}`);
+    }
   }
   const t = r.cutoverVsTargets;
   if (t) {
     out.push(
       `  cutover vs nginx: ${t.reqPerSecVsNginx.toFixed(2)}x req/s (target >= ${t.minReqPerSecVsNginx}), ${t.p99VsNginx.toFixed(2)}x p99 (target <= ${t.maxP99VsNginx}): ${t.met ? 'met' : 'not met'}${disturbed.length > 0 ? ', but on a busy machine' : ''} (informational, never fails the run)`,
+    );
+  }
+  const cpuVsNginx = r.ratios.cutover?.proxyCpuPerRequestVsNginx;
+  if (cpuVsNginx) {
+    const perCore = (row) => Math.round(1e6 / row.proxyCpuUsPerRequest);
+    const [c, n] = ['cutover', 'nginx'].map((t) => r.rows.find((row) => row.target === t));
+    out.push(
+      `  cutover CPU per request: ${cpuVsNginx.toFixed(2)}x nginx's (${c.proxyCpuUsPerRequest} vs ${n.proxyCpuUsPerRequest} us); a full core at that cost is about ${perCore(c)} vs ${perCore(n)} req/s (an estimate; it ignores latency)`,
     );
   }
   for (const row of r.rows) {

@@ -5,7 +5,7 @@
 // started as `taskset -c N cmd …` (taskset execs, so the PID we hold is the command's own).
 // Without taskset, with --no-pin or with fewer than two usable cores nothing is pinned.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The CPUs a process may run on, as listed in /proc/PID/status ("0-1"), or undefined. */
 export function cpusAllowed(pid = 'self') {
@@ -69,5 +69,45 @@ export function cpuSeconds(pid) {
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
   } catch {
     return NaN;
+  }
+}
+
+/** CPU seconds used so far by every process on the machine (and its ended children): Map pid -> { command, seconds }. */
+export function allProcessesCpu() {
+  const out = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime + stime, plus cutime + cstime: children that ended meanwhile count for their parent.
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      out.set(Number(entry), { command, seconds: ticks / ticksPerSecond() });
+    } catch {} // gone meanwhile
+  }
+  return out;
+}
+
+/** The `limit` processes not in `ours` that used most CPU between two allProcessesCpu() maps. */
+export function busiestOthers(before, after, ours, wallSeconds, limit = 3) {
+  const used = [];
+  for (const [pid, { command, seconds }] of after) {
+    if (ours.has(pid)) continue;
+    const delta = seconds - (before.get(pid)?.seconds ?? 0);
+    if (delta > 0) used.push({ pid, command, cpuPercent: Math.round((delta / wallSeconds) * 1000) / 10 });
+  }
+  return used
+    .sort((a, b) => b.cpuPercent - a.cpuPercent)
+    .slice(0, limit)
+    .map((p) => ({ ...p, command: commandLine(p.pid) ?? p.command }));
+}
+
+function commandLine(pid) {
+  try {
+    const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    return line.length > 80 ? `${line.slice(0, 77)}...` : line || undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -60,7 +60,11 @@ export class Procs {
         polling = false;
         onLine = () => {};
       };
-      proc.exited.then((e) => fail(e.error ? `could not start: ${e.error}` : `exited (code ${e.code}, signal ${e.signal}) before it was ready`));
+      // 'close' (pipes drained) can trail 'exit': give the last lines a moment to arrive.
+      const closed = new Promise((r) => child.once('close', r));
+      proc.exited
+        .then((e) => Promise.race([closed, sleep(200)]).then(() => e))
+        .then((e) => fail(e.error ? `could not start: ${e.error}` : `exited (code ${e.code}, signal ${e.signal}) before it was ready`));
       if (ready) {
         onLine = (line) => {
           const value = ready(line);

@@ -6,7 +6,7 @@ import { compare } from '../lib/compare.mjs';
 import { startCutover } from '../lib/cutover.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { findNginx, startNginx } from '../lib/nginx.mjs';
-import { cpuSeconds, machineBusySeconds } from '../lib/pin.mjs';
+import { allProcessesCpu, busiestOthers, cpuSeconds, machineBusySeconds } from '../lib/pin.mjs';
 
 const CANDIDATE_PERCENT = 10;
 
@@ -86,6 +86,7 @@ async function measure(ctx, { target, url, backends, proxy, expectedCandidateSha
       loadCore: pct(after.cpu.load, before.cpu.load),
       other: Math.max(0, pct(after.cpu.machine - (proxy ? after.cpu.proxy : 0) - after.cpu.load, before.cpu.machine - (proxy ? before.cpu.proxy : 0) - before.cpu.load)),
     },
+    busiestOtherProcesses: busiestOthers(before.processes, after.processes, new Set([process.pid, proxy?.pid, ...backends.map((b) => b.pid)]), wall),
     // Proxy CPU time per request served: the proxy's cost, whichever side was the bottleneck.
     proxyCpuUsPerRequest: proxy && total > 0 ? Math.round(((after.cpu.proxy - before.cpu.proxy) * 1e6 * 10) / total) / 10 : null,
   };
@@ -95,6 +96,7 @@ async function snapshot(backends, proxy) {
   const counts = await Promise.all(backends.map(servedCount));
   return {
     at: performance.now(),
+    processes: allProcessesCpu(),
     served: Object.fromEntries(backends.map((b, i) => [b.name, counts[i]])),
     cpu: {
       proxy: proxy ? cpuSeconds(proxy.pid) : NaN,
