@@ -1,0 +1,39 @@
+// Per-request access logs are off by default and switchable.
+import { Writable } from 'node:stream';
+import { afterAll, expect, it } from 'vitest';
+import { App } from '../src/app.js';
+import { createLogger } from '../src/log.js';
+import { client, named, testConfig, waitFor } from './helpers/servers.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function run(accessLog: boolean) {
+  const lines: any[] = [];
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      lines.push(JSON.parse(String(chunk)));
+      cb();
+    },
+  });
+  const b = await named('b');
+  const app = new App({ config: testConfig([b.url], [b.url], { log: { level: 'info', accessLog } }), logger: createLogger('info', stream) });
+  await app.start();
+  const http = client();
+  cleanup.push(() => b.close(), () => app.close(1000), () => http.close());
+  await http.get(`http://127.0.0.1:${app.proxyAddress!.port}/orders?id=1`, { 'x-request-id': 'log-me' });
+  return lines;
+}
+
+it('logs nothing per request by default', async () => {
+  const lines = await run(false);
+  expect(lines.filter((l) => l.msg === 'request')).toEqual([]);
+});
+
+it('logs one line per request when log.accessLog is on', async () => {
+  const lines = await run(true);
+  await waitFor(() => lines.some((l) => l.msg === 'request'));
+  expect(lines.find((l) => l.msg === 'request')).toMatchObject({ requestId: 'log-me', method: 'GET', url: '/orders?id=1', route: 'default', backend: 'legacy', status: 200, outcome: 'ok' });
+});
