@@ -1,6 +1,13 @@
 // A tiny backend for the benchmark, run as its own process (`node bench/backend.mjs --name legacy`):
 // answers every request with a fixed JSON body over keep-alive and counts what it served.
-// GET /__count answers the count (and is not counted itself), so the bench can check the split.
+// Control requests (not counted themselves):
+//   GET /__count    {backend, served, fault, failed, firstFailureAt, lastRequestAt}: `served` counts
+//                   every other request received (failed ones too), so the bench can check the
+//                   split; the times are wall-clock ms (Date.now()) of the first 500 sent since the
+//                   fault was switched on and of the arrival of the last request, null before.
+//                   Only the backend knows when "the last request sent to it" arrived (the guard).
+//   POST /__fault   body `errors`: answer every request with a 500 from now on (and restart the
+//                   failure record); body `none`: answer normally again.
 // Prints one JSON line `{"msg":"backend listening","address":...}` on stdout when ready.
 // Exits on SIGTERM/SIGINT and when its stdin closes, i.e. when the bench that started it is gone.
 import { createServer } from 'node:http';
@@ -16,20 +23,56 @@ const { values } = parseArgs({
 const name = values.name;
 const body = jsonBody(name, Number(values.bytes));
 const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
+const failBody = Buffer.from(JSON.stringify({ backend: name, ok: false, fault: 'errors' }));
+const failHeaders = { 'content-type': 'application/json', 'content-length': String(failBody.length) };
+const FAULTS = new Set(['errors', 'none']);
 let served = 0;
+let fault = 'none';
+let failed = 0;
+let firstFailureAt = null;
+let lastRequestAt = null;
 
 const server = createServer((req, res) => {
-  if (req.url === '/__count') {
-    const count = Buffer.from(JSON.stringify({ backend: name, served }));
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(count.length) });
-    res.end(count);
+  if (req.url.startsWith('/__')) return control(req, res);
+  served++;
+  lastRequestAt = Date.now();
+  req.resume();
+  if (fault === 'errors') {
+    res.writeHead(500, failHeaders);
+    res.end(failBody);
+    failed++;
+    firstFailureAt ??= Date.now();
     return;
   }
-  served++;
-  req.resume();
   res.writeHead(200, headers);
   res.end(body);
 });
+
+function control(req, res) {
+  const answer = (status, obj) => {
+    const out = Buffer.from(JSON.stringify(obj));
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(out.length) });
+    res.end(out);
+  };
+  if (req.method === 'GET' && req.url === '/__count') return answer(200, { backend: name, served, fault, failed, firstFailureAt, lastRequestAt });
+  if (req.method === 'POST' && req.url === '/__fault') {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      const want = text.trim();
+      if (!FAULTS.has(want)) return answer(400, { error: `body must be one of ${[...FAULTS].join(', ')}, got ${JSON.stringify(want)}` });
+      if (want === 'errors' && fault !== 'errors') {
+        failed = 0;
+        firstFailureAt = null;
+      }
+      fault = want;
+      answer(200, { backend: name, fault });
+    });
+    return;
+  }
+  answer(404, { error: `unknown control request ${req.method} ${req.url}` });
+}
 // Outlive the proxies' idle upstream connections (nginx keepalive_timeout is 60 s, undici follows
 // the server's hint), so a pooled connection is never closed by us while a request is on its way.
 server.keepAliveTimeout = 65_000;

@@ -84,7 +84,63 @@ export function renderThroughput(r) {
   return out.join('\n');
 }
 
-export const renderers = { throughput: renderThroughput };
+const ms = (n) => (n === null || n === undefined ? '-' : String(Math.round(n)));
+
+/** One line of a guard window's figures, as the latch's evidence holds them. */
+function windowLine(w) {
+  const side = (f) => `${f.requests} req, errors ${percent(f.errorRate)}, p99 ${fixed(f.p99Ms, 1)} ms`;
+  return `${w.seconds} s window: candidate ${side(w.candidate)}; legacy ${side(w.legacy)}`;
+}
+
+export function renderGuard(r) {
+  const g = r.guardSettings;
+  const settings = g
+    ? `guard as cutover reports it: every ${g.intervalMs} ms, windows ${g.windowSeconds} s and ${g.fastWindowSeconds ?? '-'} s, minRequests ${g.minRequests}, consecutive ${g.consecutive}, maxErrorRate ${g.rules.maxErrorRate}, maxP99Ms ${g.rules.maxP99Ms}${g.dryRun ? ', DRY RUN' : ''}`
+    : 'guard settings: not read (no run started)';
+  const header = ['run', 'revert reaction ms', 'failure -> next evaluation ms', 'failure -> breach seen ms', 'failure -> latch ms', 'last request after latch ms', 'candidate 500s', 'rule', `within ${r.targetMs / 1000} s`];
+  const rows = r.runs.map((x) => [
+    String(x.run),
+    ms(x.revertReactionMs),
+    ms(x.firstFailureToNextEvaluationMs),
+    ms(x.firstFailureToBreachSeenMs),
+    ms(x.firstFailureToLatchMs),
+    ms(x.lastRequestAfterLatchMs),
+    x.candidateFailed,
+    x.rule ?? 'not reverted',
+    x.reverted ? (x.revertReactionMs <= r.targetMs ? 'yes' : 'NO') : 'NO',
+  ]);
+  const s = r.summary;
+  if (s && s.reverted > 1) {
+    for (const k of ['min', 'median', 'max']) {
+      rows.push([k, ms(s.revertReactionMs?.[k]), ms(s.firstFailureToNextEvaluationMs?.[k]), ms(s.firstFailureToBreachSeenMs?.[k]), ms(s.firstFailureToLatchMs?.[k]), ms(s.lastRequestAfterLatchMs?.[k]), ms(s.candidateFailed?.[k]), '', '']);
+    }
+  }
+  const out = [
+    `guard: ${r.rate} req/s paced over ${r.connections} connections, candidate ${r.candidatePercent} %, healthy for ${r.healthySeconds} s, then the candidate fails every request (500) until the revert + ${r.afterRevertMs / 1000} s; ${r.runs.length} run(s), a fresh cutover each`,
+    `  ${settings}`,
+    table(header, rows),
+    `  revert reaction: from the candidate's first failing response to the last request it received (both stamped by the candidate backend), target <= ${r.targetMs} ms`,
+    `  next evaluation: where the failure fell between two guard evaluations (each run places the fault at a different point of the ${g?.intervalMs ?? '-'} ms interval)`,
+    `  breach seen / latch: cutover's "guard: breach seen" log line (first breaching evaluation) and the latch's since (the revert), both from the first failure`,
+  ];
+  if (s) {
+    const verdict = s.reverted === 0 ? 'no run reverted' : `${s.withinTarget} of ${s.runs} run(s) within ${r.targetMs} ms${s.revertReactionMs ? ` (worst ${ms(s.revertReactionMs.max)} ms)` : ''}`;
+    out.push(`  target (issue 4, revert within ${r.targetMs / 1000} s): ${verdict}; rule(s) that fired: ${s.rules.join(', ') || '-'} (informational, never fails the run)`);
+  }
+  for (const x of r.runs) {
+    if (!x.latch) continue;
+    out.push(`  run ${x.run} latch: ${x.latch.reason}`);
+    for (const w of x.latch.evidence?.windows ?? []) out.push(`    ${windowLine(w)}`);
+    if (x.revertReactionMs > r.targetMs) {
+      out.push(`    slower than the target: breach first seen ${ms(x.firstFailureToBreachSeenMs)} ms after the first failure, latched ${ms(x.firstFailureToLatchMs)} ms after it`);
+    }
+  }
+  for (const n of r.notes) out.push(`  note: ${n}`);
+  for (const f of r.failures) out.push(`  FAILED: ${f}`);
+  return out.join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, guard: renderGuard };
 
 export function render(result) {
   const r = renderers[result.scenario];

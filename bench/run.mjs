@@ -9,7 +9,7 @@
 // backends on the first core, the proxy under test (cutover or nginx) alone on the second.
 //
 // Scenarios are functions in bench/scenarios/ taking a context and returning plain data;
-// bench/report.mjs renders them. A new scenario (e.g. the guard, issue 4) is one more entry below.
+// bench/report.mjs renders them. A new scenario is one more entry below, with its time budget.
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
@@ -20,9 +20,15 @@ import { findNginx, nginxVersion } from './lib/nginx.mjs';
 import { cpusAllowed, pinSelf } from './lib/pin.mjs';
 import { Procs } from './lib/procs.mjs';
 import { render, writeResults } from './report.mjs';
+import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 
-const SCENARIOS = { throughput: throughputScenario };
+// In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
+const SCENARIOS = {
+  // Each target: warm-up + measured run + start/stop; three targets, with room to spare.
+  throughput: { run: throughputScenario, budgetSeconds: (o) => 3 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
+  guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
+};
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('results/', import.meta.url));
@@ -32,7 +38,10 @@ const USAGE = `Usage: node bench/run.mjs [options]      (npm run bench -- [optio
   --duration S      measured seconds per target (default 10; 3 with --quick)
   --connections N   autocannon connections (default 50)
   --warmup S        warm-up seconds before each measured run (default 2; 1 with --quick)
-  --quick           a short smoke run: --duration 3 --warmup 1
+  --guard-healthy S guard: healthy seconds before the candidate fails (default 35, so the guard's
+                    30 s window is full of healthy history; 8 with --quick)
+  --guard-runs N    guard: measurements, each with a fresh cutover (default 3; 1 with --quick)
+  --quick           a short smoke run: --duration 3 --warmup 1 --guard-healthy 8 --guard-runs 1
   --scenario NAME   run only this scenario (repeatable): ${Object.keys(SCENARIOS).join(', ')}
   --no-pin          do not pin processes to cores with taskset
   --help            this text`;
@@ -47,6 +56,8 @@ function parseOptions(argv) {
       duration: { type: 'string' },
       connections: { type: 'string' },
       warmup: { type: 'string' },
+      'guard-healthy': { type: 'string' },
+      'guard-runs': { type: 'string' },
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', multiple: true },
       'no-pin': { type: 'boolean', default: false },
@@ -66,6 +77,8 @@ function parseOptions(argv) {
     durationSeconds: count('duration', values.duration, values.quick ? 3 : 10, 1),
     connections: count('connections', values.connections, 50, 1),
     warmupSeconds: count('warmup', values.warmup, values.quick ? 1 : 2, 0),
+    guardHealthySeconds: count('guard-healthy', values['guard-healthy'], values.quick ? 8 : 35, 1),
+    guardRuns: count('guard-runs', values['guard-runs'], values.quick ? 1 : 3, 1),
     quick: values.quick,
     pin: !values['no-pin'],
     scenarios,
@@ -135,8 +148,7 @@ async function main(argv) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Each target: warm-up + measured run + start/stop; three targets per scenario, with room to spare.
-  const budgetSeconds = opts.scenarios.length * (3 * (opts.warmupSeconds + opts.durationSeconds + 25) + 30);
+  const budgetSeconds = opts.scenarios.reduce((sum, name) => sum + SCENARIOS[name].budgetSeconds(opts), 0);
   const watchdog = setTimeout(() => {
     log(`watchdog: still running after ${budgetSeconds} s, stopping`);
     ac.abort(new Error(`watchdog: run exceeded ${budgetSeconds} s`));
@@ -149,7 +161,7 @@ async function main(argv) {
   try {
     for (const name of opts.scenarios) {
       if (ac.signal.aborted) break;
-      results.push(await SCENARIOS[name](ctx));
+      results.push(await SCENARIOS[name].run(ctx));
     }
   } catch (err) {
     failed = true;

@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { addressFromLogLine } from './http.mjs';
 import { pinned } from './pin.mjs';
 
-/** The config cutover runs with in the bench. JSON is valid YAML, so it is written as JSON. */
-export function cutoverConfig({ legacy, candidate, candidatePercent }) {
+/**
+ * The config cutover runs with in the bench. JSON is valid YAML, so it is written as JSON.
+ * `admin`: serve the admin API on an ephemeral loopback port (otherwise cutover's default applies);
+ * `stateFile`: where cutover keeps its control state; `guard`: guard settings (defaults when absent).
+ */
+export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard }) {
   return {
     listen: { host: '127.0.0.1', port: 0 },
     backends: {
@@ -14,18 +18,33 @@ export function cutoverConfig({ legacy, candidate, candidatePercent }) {
       candidate: { upstreams: [candidate.url], timeouts: { connectMs: 2000, responseMs: 30000 } },
     },
     routes: [{ name: 'default', match: { pathPrefix: '/' }, candidatePercent }],
+    ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
+    ...(stateFile ? { state: { file: stateFile } } : {}),
+    ...(guard ? { guard } : {}),
     // info is needed for the "proxy listening" line; per-request access logs stay off (the default).
     log: { level: 'info', accessLog: false },
   };
 }
 
-/** Start cutover; resolves { name, url, pid, proc, configFile }. */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover' }) {
+/**
+ * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config }. With `admin`, it is
+ * ready once both "proxy listening" and "admin listening" were logged (in that order, src/app.ts).
+ */
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
-  writeFileSync(configFile, JSON.stringify(cutoverConfig({ legacy, candidate, candidatePercent }), null, 2) + '\n');
+  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard });
+  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
   const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [join(ctx.root, 'dist/cli.js'), 'start', '--config', configFile]);
-  const proc = await ctx.procs.start({ name, cmd, args, cwd: ctx.root, ready: (line) => addressFromLogLine(line, 'proxy listening') });
-  return { name, url: proc.readyValue, pid: proc.pid, proc, configFile };
+  let url;
+  const ready = (line) => {
+    url ??= addressFromLogLine(line, 'proxy listening');
+    if (!admin) return url;
+    const adminUrl = addressFromLogLine(line, 'admin listening');
+    return url && adminUrl ? { url, adminUrl } : undefined;
+  };
+  const proc = await ctx.procs.start({ name, cmd, args, cwd: ctx.root, ready });
+  const addresses = admin ? proc.readyValue : { url: proc.readyValue, adminUrl: undefined };
+  return { name, ...addresses, pid: proc.pid, proc, configFile, config };
 }

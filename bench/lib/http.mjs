@@ -4,16 +4,26 @@ import { createServer } from 'node:net';
 
 /** GET `url` on a fresh connection; resolves { status, headers, body } or rejects within `timeoutMs`. */
 export function get(url, timeoutMs = 2000) {
+  return send('GET', url, undefined, timeoutMs);
+}
+
+/** POST `body` (a string) to `url` on a fresh connection; as get(). */
+export function post(url, body, timeoutMs = 2000) {
+  return send('POST', url, body, timeoutMs);
+}
+
+function send(method, url, body, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const headers = body === undefined ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
+    const req = request(url, { method, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 

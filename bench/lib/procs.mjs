@@ -63,7 +63,7 @@ export class Procs {
       // 'close' (pipes drained) can trail 'exit': give the last lines a moment to arrive.
       const closed = new Promise((r) => child.once('close', r));
       proc.exited
-        .then((e) => Promise.race([closed, sleep(200)]).then(() => e))
+        .then((e) => Promise.race([closed, sleep(200, undefined, { ref: false })]).then(() => e))
         .then((e) => fail(e.error ? `could not start: ${e.error}` : `exited (code ${e.code}, signal ${e.signal}) before it was ready`));
       if (ready) {
         onLine = (line) => {
@@ -100,9 +100,10 @@ export class Procs {
     if (!proc || proc.exit || proc.pid === undefined) return proc?.exit;
     signal(proc.pid, 'SIGTERM');
     const timedOut = Symbol('timeout');
-    if ((await Promise.race([proc.exited, sleep(graceMs, timedOut)])) === timedOut) {
+    // Unref'd: a timer that lost the race must not keep the bench alive for its full length.
+    if ((await Promise.race([proc.exited, sleep(graceMs, timedOut, { ref: false })])) === timedOut) {
       signal(proc.pid, 'SIGKILL');
-      await Promise.race([proc.exited, sleep(2000)]);
+      await Promise.race([proc.exited, sleep(2000, undefined, { ref: false })]);
       if (proc.exit) proc.exit.killed = true;
     }
     return proc.exit;
