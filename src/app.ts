@@ -178,7 +178,13 @@ export class App {
 
     const changes: Change[] = [];
     if (by.applyPercentages) {
-      for (const r of effective.routes) changes.push(...this.control.setSplit(r.candidatePercent, { route: r.name, source: by.source, reason: 'reload: percentages from the config file' }));
+      for (const r of effective.routes) {
+        if (this.control.latch(r.name) && r.candidatePercent > 0) {
+          warnings.push(`${r.name}: the guard is latched; its percentage stays at ${this.control.percent(r.name)} % until re-armed`);
+          continue;
+        }
+        changes.push(...this.control.setSplit(r.candidatePercent, { route: r.name, source: by.source, reason: 'reload: percentages from the config file' }));
+      }
     }
     const backends = BACKENDS.filter((b) => JSON.stringify(prev.backends[b]) !== JSON.stringify(effective.backends[b]));
     const summary = { routesAdded: added, routesRemoved: removed, backendsChanged: backends, guardChanged: JSON.stringify(prev.guard) !== JSON.stringify(effective.guard) };

@@ -130,6 +130,14 @@ export class Control {
     if (by.route !== undefined && !this.splits.has(by.route)) {
       throw new CutoverError('unknown_route', 404, `no route named "${by.route}"; routes are: ${this.routes().join(', ')}`);
     }
+    const latched = percent > 0 ? routes.filter((r) => this.latches.has(r)) : [];
+    if (latched.length > 0) {
+      throw new CutoverError(
+        'guard_latched',
+        409,
+        `the guard reverted ${latched.join(', ')} and is latched; re-arm it first (POST /api/v1/guard/rearm or cutover guard rearm), then set the split`,
+      );
+    }
     const out: Change[] = [];
     for (const route of routes) {
       const split = this.splits.get(route)!;

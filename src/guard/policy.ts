@@ -141,9 +141,12 @@ export function evaluate(input: {
 
   let kind: VerdictKind;
   let summary: string;
-  if (input.candidatePercent <= 0 && windows.every((w) => w.candidate.requests < policy.minRequests)) {
+  // At 0 % there is nothing to revert: the guard does not judge (testers may still force requests
+  // to the candidate with the override header; those are theirs to judge).
+  if (input.candidatePercent <= 0) {
     kind = 'idle';
     summary = 'candidate at 0 %: nothing to judge';
+    breaches.length = 0;
   } else if (breaches.length > 0) {
     kind = 'breach';
     summary = breaches.map((b) => b.message).join('; ');

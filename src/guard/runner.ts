@@ -60,6 +60,8 @@ export class GuardRunner {
   private routes: readonly RouteConfig[] = [];
   private policies = new Map<string, RoutePolicy>();
   private readonly states = new Map<string, RouteGuardState>();
+  /** When a route was re-armed: failures recorded before that are not judged again. */
+  private readonly armedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
   private readonly webhooks: WebhookSender;
@@ -89,6 +91,7 @@ export class GuardRunner {
     this.unsubscribe = deps.control.onChange((c: Change) => {
       if (c.kind === 'guard' && c.to === 'armed' && c.route) {
         this.states.set(c.route, initialGuardState(this.clock()));
+        this.armedAt.set(c.route, this.clock());
         this.webhooks.send({ type: 'rearmed', time: c.time, route: c.route, source: c.source, reason: c.reason ?? null });
       }
     });
@@ -102,13 +105,17 @@ export class GuardRunner {
     this.webhooks.urls = config.guard.webhooks;
     this.policies = new Map(config.routes.map((r) => [r.name, routePolicy(config.guard, r)]));
     for (const name of [...this.states.keys()]) if (!this.policies.has(name)) this.states.delete(name);
-    if (this.timer) {
+    if (this.started) {
       this.stop();
       this.start();
     }
   }
 
+  /** Whether start() was called (and stop() not since): a reload that enables the guard starts it. */
+  private started = false;
+
   start(): void {
+    this.started = true;
     if (this.timer || !this.config.enabled) return;
     this.timer = setInterval(() => this.tick(), this.config.intervalMs);
     this.timer.unref();
@@ -120,6 +127,7 @@ export class GuardRunner {
   }
 
   async close(): Promise<void> {
+    this.started = false;
     this.stop();
     this.unsubscribe();
     await this.webhooks.close();
@@ -135,11 +143,12 @@ export class GuardRunner {
     for (const r of this.routes) {
       const policy = this.policies.get(r.name)!;
       if (!policy.enabled || control.latch(r.name)) continue;
-      const windows: WindowFigures[] = seconds.map((s) => ({
-        seconds: s,
-        candidate: figuresOf(stats.windowView(r.name, 'candidate', s)),
-        legacy: figuresOf(stats.windowView(r.name, 'legacy', s)),
-      }));
+      const armed = this.armedAt.get(r.name);
+      const sinceArmed = armed === undefined ? Infinity : Math.max(1, Math.floor((now - armed) / 1000));
+      const windows: WindowFigures[] = seconds.map((w) => {
+        const s = Math.min(w, sinceArmed);
+        return { seconds: s, candidate: figuresOf(stats.windowView(r.name, 'candidate', s)), legacy: figuresOf(stats.windowView(r.name, 'legacy', s)) };
+      });
       const state = this.states.get(r.name) ?? initialGuardState(now);
       const decision = evaluate({ windows, policy, state, candidatePercent: control.percent(r.name) ?? 0, now });
       this.states.set(r.name, decision.state);

@@ -98,18 +98,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.clientGone) controller.abort(new ClientGoneError());
   }
 
-  onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx interim responses are not forwarded
-    this.responded = true;
-    this.status = statusCode;
     const now = this.opts.now();
-    this.series.response(now, statusCode, (now - this.started) * 1000);
     if (this.node.failures > 0) this.cluster.succeeded(this.node);
     const out = downstreamHeaders(headers);
     if (this.opts.servedByHeader) out[this.opts.servedByHeader] = this.backend;
     out['x-request-id'] = this.requestId;
     if (this.opts.closing) this.res.shouldKeepAlive = false;
-    this.res.writeHead(statusCode, statusMessage || undefined, out);
+    // The reason phrase is not forwarded: undici decodes it as UTF-8 and a Latin-1 phrase would
+    // make writeHead throw; Node writes the standard phrase for the status (RFC 9112 4: clients
+    // ignore it). If writeHead still throws (a header Node refuses), undici aborts and
+    // onResponseError answers 502 before anything was counted as a response.
+    this.res.writeHead(statusCode, out);
+    this.responded = true;
+    this.status = statusCode;
+    this.series.response(now, statusCode, (now - this.started) * 1000);
   }
 
   onResponseData(c: Controller, chunk: Buffer): void {
