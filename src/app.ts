@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from './admin/server.js';
 import { loadConfigFile } from './config/load.js';
+import { isLoopback } from './config/net.js';
 import { BACKENDS, type Config } from './config/schema.js';
 import { Control, type Change, type Source } from './control/control.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
@@ -210,9 +211,6 @@ function hostPort(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function adminToken(config: Config, configFile: string | undefined): string | undefined {
   const env = process.env.CUTOVER_ADMIN_TOKEN;

@@ -1,6 +1,7 @@
 // The admin token: required everywhere but the probes (and /metrics unless protected), compared
 // in constant time; a non-loopback admin listener without a token refuses to start.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,36 @@ describe('admin auth', () => {
     try {
       expect((await admin(p.admin, 'GET', '/api/v1/status')).status).toBe(401);
       expect((await admin(p.admin, 'GET', '/api/v1/status', undefined, 'from-file')).status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('admin without a token', () => {
+  it('refuses browser requests (Origin) and DNS-rebound ones (a non-loopback Host), but serves curl and the CLI', async () => {
+    const p = await startProxy(testConfig([backend.url], [backend.url]));
+    try {
+      const port = new URL(p.admin).port;
+      const fromPage = await fetch(`${p.admin}/api/traffic/candidate-percentage/100`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      });
+      expect(fromPage.status).toBe(403);
+      expect(((await fromPage.json()) as any).error.code).toBe('forbidden_origin');
+      const rebound = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/promote', method: 'POST', headers: { host: `evil.example:${port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(rebound).toBe(403);
+      expect(p.app.control.percent('default')).toBe(0);
+      expect((await admin(p.admin, 'GET', '/api/v1/status')).status).toBe(200);
+      expect((await admin(p.admin, 'POST', '/api/traffic/candidate-percentage/5')).status).toBe(200);
+      expect((await fetch(`${p.admin}/healthz`, { headers: { origin: 'https://x.example' } })).status).toBe(200);
     } finally {
       await p.close();
     }

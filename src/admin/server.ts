@@ -2,6 +2,7 @@
 // route modules; the routes are thin and call control/ or read stats/.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { isLoopback } from '../config/net.js';
 import { ConfigError, CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerApiRoutes, type AdminDeps } from './routes.js';
@@ -40,6 +41,22 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT')) req.body = {};
   });
+
+  if (opts.token === undefined) {
+    // Without a token the admin listener is loopback-only, but a web page in the operator's
+    // browser could still POST to it (no preflight for a simple request) or reach it through DNS
+    // rebinding. Browsers always send Origin on such requests; rebinding shows in Host.
+    app.addHook('onRequest', async (req, reply) => {
+      const path = req.url.split('?')[0];
+      if (PUBLIC.has(path) || path === '/metrics') return;
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      if (req.headers.origin !== undefined || !isLoopback(host)) {
+        return reply.code(403).send({
+          error: { code: 'forbidden_origin', message: 'without an admin token, only local non-browser clients (curl, the CLI) may use the admin API; set CUTOVER_ADMIN_TOKEN to allow others' },
+        });
+      }
+    });
+  }
 
   if (opts.token !== undefined) {
     const expected = digest(opts.token);
