@@ -1,7 +1,8 @@
 // A WebSocket upgrade follows the split to the chosen backend and echoes through the proxy.
+import type { Duplex } from 'node:stream';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { startBackend, startProxy, testConfig } from './helpers/servers.js';
+import { startBackend, startProxy, testConfig, waitFor } from './helpers/servers.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -46,4 +47,41 @@ it('proxies a WebSocket echo to the backend the split chose', async () => {
   expect(await echo(`${wsUrl}/ws`)).toBe('candidate:hello');
   expect(await echo(`${wsUrl}/other`)).toBe('legacy:hello');
   expect(await echo(`${wsUrl}/ws`, { 'x-cutover-backend': 'legacy' })).toBe('legacy:hello');
+});
+
+it('answers 504 to an upgrade the backend never answers, counts it once, and keeps no socket', async () => {
+  const silent = await startBackend(() => {});
+  const held: Duplex[] = [];
+  silent.server.on('upgrade', (_req, socket: Duplex) => held.push(socket)); // accepts the upgrade request, never answers it
+  cleanup.push(async () => {
+    for (const s of held) s.destroy(); // upgraded sockets are not the server's to close
+    await silent.close();
+  });
+  const proxy = await startProxy(
+    testConfig([silent.url], [silent.url], { backends: { legacy: { upstreams: [silent.url], timeouts: { responseMs: 300 } }, candidate: { upstreams: [silent.url] } } }),
+  );
+  cleanup.push(() => proxy.close());
+  const status = await new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/ws`);
+    ws.on('unexpected-response', (req, res) => {
+      resolve(res.statusCode!);
+      req.destroy();
+    });
+    ws.on('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
+  });
+  expect(status).toBe(504);
+  await waitFor(() => proxy.app.proxy.upgradedConnections === 0, 5000, 'the client socket to be released');
+  await new Promise((r) => setTimeout(r, 100)); // let the abandoned upstream report its error
+  const errors = proxy.app.stats.routeSnapshot('default').legacy.window.errors;
+  expect(errors).toMatchObject({ timeout: 1, reset: 0, other: 0 });
+});
+
+it('shutdown cuts an open WebSocket when the grace period ends', async () => {
+  const b = await echoBackend('legacy');
+  const proxy = await startProxy(testConfig([b.url], [b.url]));
+  const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/ws`);
+  await new Promise((r) => ws.once('open', r));
+  const closed = new Promise((r) => ws.once('close', r));
+  await proxy.app.close(200);
+  await closed;
 });

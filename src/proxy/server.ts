@@ -31,6 +31,8 @@ export class ProxyServer {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: true });
+  private readonly upgraded = new Set<Duplex>();
+  private readonly upgradeTimers = new Map<Duplex, NodeJS.Timeout>();
   private readonly exchangeOptions: ExchangeOptions;
 
   constructor(opts: ProxyServerOptions) {
@@ -46,6 +48,11 @@ export class ProxyServer {
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     });
     this.ws.on('error', () => {}); // errors are handled by each ws() callback
+    this.ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
+      proxyReq.once('upgrade', () => clearTimeout(this.upgradeTimers.get(socket)));
+      // The client went away (or timed out) before the upstream answered: abandon the upstream too.
+      socket.once('close', () => proxyReq.destroy());
+    });
   }
 
   /** Swap in a new table; the next request uses it. */
@@ -140,6 +147,11 @@ export class ProxyServer {
       else socket.destroy();
     };
     socket.on('error', () => socket.destroy());
+    // Tracked so that shutdown can cut upgraded connections when the grace period ends.
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    // A client that half-closes has gone: do not keep the socket (and the upstream) open for it.
+    socket.once('end', () => socket.destroy());
     if (this.control.maintenance.enabled) return refuse('503 Service Unavailable');
     const table = this.table;
     const url = req.url ?? '/';
@@ -150,7 +162,23 @@ export class ProxyServer {
     if (!backend) return refuse('400 Bad Request');
     const cluster = table.clusters[backend];
     const node = cluster.next();
+    // Until the upstream answers the upgrade, the same response timeout as plain requests;
+    // afterwards the connection may idle as long as the two ends like (cleared in proxyReqWs).
+    // (A timer of our own: http-proxy resets the socket's own timeout to 0.)
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      route.series[backend].transportError(this.now(), 'timeout');
+      refuse('504 Gateway Timeout');
+      setTimeout(() => socket.destroy(), 1000).unref(); // in case the client never closes its side
+    }, cluster.responseMs);
+    this.upgradeTimers.set(socket, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.upgradeTimers.delete(socket);
+    });
     this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
+      if (timedOut) return; // already answered 504 and counted; this is the abandoned upstream
       const kind = errorKind(err);
       if (kind === 'refused') cluster.refused(node);
       route.series[backend].transportError(this.now(), kind);
@@ -168,8 +196,9 @@ export class ProxyServer {
     this.server.closeIdleConnections();
     let forced = 0;
     const timer = setTimeout(() => {
-      forced = this.inFlight;
+      forced = this.inFlight + this.upgraded.size;
       this.server.closeAllConnections();
+      for (const s of this.upgraded) s.destroy(); // upgraded sockets are no longer the server's to close
     }, graceMs);
     timer.unref();
     // Connections that finish their last response become idle; close them as they do.
@@ -180,6 +209,11 @@ export class ProxyServer {
     clearInterval(sweep);
     this.ws.close();
     return { forced };
+  }
+
+  /** Upgraded (WebSocket) connections open right now. */
+  get upgradedConnections(): number {
+    return this.upgraded.size;
   }
 
   get closing(): boolean {
