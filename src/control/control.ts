@@ -201,10 +201,13 @@ export class Control {
     return out;
   }
 
-  /** Record a change made elsewhere (a config reload, a guard observation) in the history. */
-  note(change: Omit<Change, 'time'>): Change {
+  /**
+   * Record a change made elsewhere (a config reload, a guard observation) in the history.
+   * `persist: false` for frequent observations: they reach the file with the next real change.
+   */
+  note(change: Omit<Change, 'time'>, opts: { persist?: boolean } = {}): Change {
     const c = this.record(change);
-    this.persist();
+    if (opts.persist ?? true) this.persist();
     return c;
   }
 

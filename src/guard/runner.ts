@@ -165,12 +165,13 @@ export class GuardRunner {
       switch (e.type) {
         case 'insufficient-data-began':
           logger.info({ route, verdict: v.summary, evidence: v.evidence }, 'guard: insufficient data, not judging (neither pass nor failure)');
-          control.note({ source: 'guard', kind: 'guard', route, from: 'judging', to: 'insufficient-data', reason: v.summary });
+          // Not persisted at once: a route hovering around minRequests may flip every tick.
+          control.note({ source: 'guard', kind: 'guard', route, from: 'judging', to: 'insufficient-data', reason: v.summary }, { persist: false });
           this.webhooks.send({ type: 'insufficient-data-began', time: iso(e.since), route, summary: v.summary, evidence: v.evidence });
           break;
         case 'insufficient-data-ended':
           logger.info({ route, durationMs: e.durationMs, verdict: v.kind }, 'guard: enough data again, judging');
-          control.note({ source: 'guard', kind: 'guard', route, from: 'insufficient-data', to: 'judging', reason: v.summary });
+          control.note({ source: 'guard', kind: 'guard', route, from: 'insufficient-data', to: 'judging', reason: v.summary }, { persist: false });
           this.webhooks.send({ type: 'insufficient-data-ended', time: iso(v.at), route, durationMs: e.durationMs });
           break;
         case 'breach-started':
