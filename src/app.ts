@@ -14,6 +14,7 @@ import { GuardRunner } from './guard/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
+import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
 import { Stats } from './stats/store.js';
@@ -75,7 +76,12 @@ export class App {
     const store = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     this.control = new Control(config, store, this.logger, options.clock);
     this.control.restore({ reset: options.resetState });
-    this.proxy = new ProxyServer({ table: buildTable(config, this.control, this.stats), control: this.control, logger: this.logger });
+    this.proxy = new ProxyServer({
+      table: buildTable(config, this.control, this.stats, undefined, overrideRule(config, options.configFile)),
+      control: this.control,
+      stats: this.stats,
+      logger: this.logger,
+    });
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
     this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock }, config);
     this.admin = config.admin.enabled
@@ -167,7 +173,7 @@ export class App {
     const added = effective.routes.filter((r) => !before.has(r.name)).map((r) => r.name);
     const removed = prev.routes.filter((r) => !names.has(r.name)).map((r) => r.name);
     const oldTable = this.proxy.table;
-    const table = buildTable(effective, this.control, this.stats, oldTable);
+    const table = buildTable(effective, this.control, this.stats, oldTable, overrideRule(effective, this.options.configFile));
     this.control.retainRoutes(names);
     this.stats.retain(names);
     this.proxy.setTable(table);
@@ -225,6 +231,24 @@ function adminToken(config: Config, configFile: string | undefined): string | un
   }
   if (token === '') throw new CutoverError('ADMIN_TOKEN_FILE', 400, `admin.tokenFile: ${file} is empty`);
   return token;
+}
+
+/** The override header's rule: undefined when it is off; the token from CUTOVER_OVERRIDE_TOKEN or overrideAuth.tokenFile. */
+function overrideRule(config: Config, configFile: string | undefined): OverrideRule | undefined {
+  if (config.overrideHeader === false) return undefined;
+  const auth = config.overrideAuth;
+  const fromEnv = process.env.CUTOVER_OVERRIDE_TOKEN?.trim();
+  let token = fromEnv === '' ? undefined : fromEnv;
+  if (token === undefined && auth?.tokenFile !== undefined) {
+    const file = resolve(configFile ? dirname(configFile) : process.cwd(), auth.tokenFile);
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new CutoverError('OVERRIDE_TOKEN_FILE', 400, `overrideAuth.tokenFile: cannot read ${file}: ${(err as Error).message}`);
+    }
+    if (token === '') throw new CutoverError('OVERRIDE_TOKEN_FILE', 400, `overrideAuth.tokenFile: ${file} is empty`);
+  }
+  return compileOverride(config.overrideHeader, token, auth?.clients);
 }
 
 /** state.file, else cutover-state.json beside the config file; no file when there is no config file. */

@@ -162,7 +162,7 @@ describe('guard end to end', () => {
     await l.stop();
     const latch = app.control.latch('default')!;
     expect(latch.rule).toBe('maxP99Ms');
-    expect(latch.reason).toMatch(/candidate p99 \d+(\.\d+)? ms > 150 ms/);
+    expect(latch.reason).toMatch(/candidate p99 vs 150 ms: \d+ of \d+ requests slower .* at least [\d.]+ %, the p99 allows 1 %/);
     expect(app.control.percent('api')).toBe(0);
   }, 30_000);
 });

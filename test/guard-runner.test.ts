@@ -23,8 +23,8 @@ function setup(guard: Record<string, unknown> = {}) {
   const series = stats.route('default');
   /** One second of traffic: `n` candidate requests failing at `errors`, 9n legacy requests fine. */
   const second = (n: number, errors: number) => {
-    for (let i = 0; i < n; i++) series.candidate.response(clock.now + i, i < n * errors ? 500 : 200, 5000);
-    for (let i = 0; i < 9 * n; i++) series.legacy.response(clock.now + i, 200, 5000);
+    for (let i = 0; i < n; i++) series.candidate.record(clock.now + i, i < n * errors ? 500 : 200, null, 5000, false);
+    for (let i = 0; i < 9 * n; i++) series.legacy.record(clock.now + i, 200, null, 5000, false);
     clock.now += 1000;
     guardRunner.tick();
   };

@@ -26,7 +26,9 @@ beforeAll(async () => {
     setTimeout(() => res.end('legacy'), 5);
   });
   candidate = await startBackend((_req, res) => res.end('candidate'));
-  proxy = await startProxy(testConfig([legacy.url], [candidate.url], { routes: [{ name: 'default', match: { pathPrefix: '/' }, candidatePercent: 20 }] }));
+  proxy = await startProxy(
+    testConfig([legacy.url], [candidate.url], { overrideHeader: 'x-cutover-backend', routes: [{ name: 'default', match: { pathPrefix: '/' }, candidatePercent: 20 }] }),
+  );
   for (let i = 0; i < 100; i++) await http.get(`${proxy.url}/ok`);
   for (let i = 0; i < 3; i++) await http.get(`${proxy.url}/fail`, { 'x-cutover-backend': 'legacy' });
   await admin(proxy.admin, 'PUT', '/api/v1/split', { candidatePercent: 30, reason: 'ramp' });
@@ -46,13 +48,16 @@ it('counts requests, latency and control state as the traffic happened', async (
   const l = 'route="default",backend="legacy"';
   const c = 'route="default",backend="candidate"';
   expect(m.get(`cutover_requests_total{${l},code_class="2xx"}`)).toBe(80);
-  expect(m.get(`cutover_requests_total{${l},code_class="5xx"}`)).toBe(3);
+  // The three forced requests are counted apart: never in the split's figures.
+  expect(m.get(`cutover_requests_total{${l},code_class="5xx"}`)).toBe(0);
+  expect(m.get(`cutover_responses_total{${l},code_class="5xx",source="upstream",forced="true"}`)).toBe(3);
+  expect(m.get(`cutover_responses_total{${l},code_class="2xx",source="upstream",forced="false"}`)).toBe(80);
   expect(m.get(`cutover_requests_total{${c},code_class="2xx"}`)).toBe(20);
-  expect(m.get(`cutover_upstream_latency_seconds_count{${l}}`)).toBe(83);
-  expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="+Inf"}`)).toBe(83);
+  expect(m.get(`cutover_upstream_latency_seconds_count{${l}}`)).toBe(80);
+  expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="+Inf"}`)).toBe(80);
   // every legacy response took at least 5 ms
   expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="0.0025"}`)).toBe(0);
-  expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="60"}`)).toBe(83);
+  expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="60"}`)).toBe(80);
   expect(m.get(`cutover_upstream_latency_window_seconds{${l},quantile="0.5"}`)).toBeGreaterThanOrEqual(0.005);
   expect(m.get(`cutover_upstream_latency_window_seconds_count{${c}}`)).toBe(20);
   expect(m.get(`cutover_upstream_errors_total{${l},kind="refused"}`)).toBe(0);

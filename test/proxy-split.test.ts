@@ -13,7 +13,7 @@ beforeAll(async () => {
     { name: 'sticky', match: { pathPrefix: '/sticky' }, candidatePercent: 10, sticky: { header: 'x-user-id' } },
     { name: 'cookie', match: { pathPrefix: '/cookie' }, candidatePercent: 10, sticky: { cookie: 'session' } },
     { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 10 },
-  ]);
+  ], {}, { overrideHeader: 'x-cutover-backend' });
   ({ proxy, http } = f);
 });
 afterAll(() => f.close());

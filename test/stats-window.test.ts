@@ -5,8 +5,8 @@ import { mergeSnapshots, toSnapshot } from '../src/stats/snapshot.js';
 describe('stats series with a fake clock', () => {
   it('slides: old slices leave the window but stay in the cumulative view', () => {
     const s = new Series(10);
-    for (let t = 0; t < 5000; t += 10) s.response(t, 200, 1000); // 500 requests in the first 5 s at 1 ms
-    s.transportError(4000, 'refused');
+    for (let t = 0; t < 5000; t += 10) s.record(t, 200, null, 1000, false); // 500 requests in the first 5 s at 1 ms
+    s.record(4000, 0, 'refused', 0, false);
     expect(toSnapshot(s.window(5000, 10)).requests).toBe(501);
     const later = toSnapshot(s.window(16_000, 10));
     expect(later.requests).toBe(0);
@@ -18,32 +18,57 @@ describe('stats series with a fake clock', () => {
 
   it('answers a shorter window than it retains', () => {
     const s = new Series(30);
-    s.response(1_000, 500, 100);
-    s.response(25_000, 200, 100);
+    s.record(1_000, 500, null, 100, false);
+    s.record(25_000, 200, null, 100, false);
     expect(toSnapshot(s.window(29_000, 10)).requests).toBe(1);
     expect(toSnapshot(s.window(29_000, 30)).requests).toBe(2);
     expect(toSnapshot(s.window(29_000, 30)).errorRate).toBe(0.5);
   });
 
-  it('computes error rate from 5xx and transport errors; aborts counted once', () => {
+  it('computes error rate from 5xx and transport errors; aborts counted once, early ones left out', () => {
     const s = new Series(60);
-    s.response(0, 200, 10);
-    s.response(0, 503, 10);
-    s.response(0, 404, 10);
-    s.transportError(0, 'timeout');
-    s.clientAbort(0, false);
-    s.clientAbort(0, true); // response already counted
+    s.slowUs = 5_000_000;
+    s.record(0, 200, null, 10, false);
+    s.record(0, 503, null, 10, false);
+    s.record(0, 404, null, 10, false);
+    s.record(0, 0, 'timeout', 30_000_000, false);
+    s.record(0, 0, null, 1_000_000, true); // gave up after 1 s, before any response: no evidence
+    s.record(0, 200, null, 10, true); // gave up while the body streamed: the response counts
     const snap = toSnapshot(s.window(0, 60));
-    expect(snap.requests).toBe(5);
+    expect(snap.requests).toBe(6);
+    expect(snap.unjudged).toBe(1);
     expect(snap.errorRate).toBeCloseTo(2 / 5);
     expect(snap.clientAborts).toBe(2);
     expect(snap.status['4xx']).toBe(1);
+    expect(snap.gatewayAnswers).toBe(1);
+  });
+
+  it('records a timeout as a latency, and an abort past the threshold as slow at its age', () => {
+    const s = new Series(60);
+    s.slowUs = 5_000_000;
+    for (let i = 0; i < 97; i++) s.record(0, 200, null, 20_000, false);
+    s.record(0, 0, 'timeout', 30_000_000, false);
+    s.record(0, 0, null, 6_000_000, true); // the client waited 6 s, then gave up
+    s.record(0, 0, null, 900_000, true); // gave up at 0.9 s: left out
+    const snap = toSnapshot(s.window(0, 60));
+    expect(snap.slow).toBe(2);
+    expect(snap.unjudged).toBe(1);
+    expect(snap.latencyMs.count).toBe(99);
+    expect(snap.latencyMs.max).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it('lists the requests in flight oldest first, from a minimum age', () => {
+    const s = new Series(60);
+    for (const started of [100, 200, 300, 4_000]) s.inFlight.add({ started });
+    expect(s.inFlightAges(5_000, 1_001)).toEqual([4_900, 4_800, 4_700]);
+    expect(s.inFlightAges(5_000, 1_000)).toEqual([4_900, 4_800, 4_700, 1_000]);
+    expect(s.inFlightAges(5_000, 4_750)).toEqual([4_900, 4_800]);
   });
 
   it('gives exact percentiles and merges snapshots exactly', () => {
     const a = new Series(60);
     const b = new Series(60);
-    for (let i = 1; i <= 1000; i++) (i % 2 ? a : b).response(0, 200, i * 1000); // 1..1000 ms
+    for (let i = 1; i <= 1000; i++) (i % 2 ? a : b).record(0, 200, null, i * 1000, false); // 1..1000 ms
     const merged = mergeSnapshots([toSnapshot(a.window(0, 60)), toSnapshot(b.window(0, 60))]);
     expect(merged.requests).toBe(1000);
     expect(merged.latencyMs.p50).toBeGreaterThan(499);
@@ -55,9 +80,9 @@ describe('stats series with a fake clock', () => {
 
   it('survives a long idle gap and a clock that goes backwards', () => {
     const s = new Series(5);
-    s.response(0, 200, 5);
-    s.response(1_000_000, 200, 5);
-    s.response(999_000, 200, 5);
+    s.record(0, 200, null, 5, false);
+    s.record(1_000_000, 200, null, 5, false);
+    s.record(999_000, 200, null, 5, false);
     expect(toSnapshot(s.cumulative(1_000_000)).requests).toBe(3);
     expect(toSnapshot(s.window(1_000_000, 5)).requests).toBe(2);
   });

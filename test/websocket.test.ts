@@ -37,6 +37,7 @@ it('proxies a WebSocket echo to the backend the split chose', async () => {
   const legacy = await echoBackend('legacy');
   const candidate = await echoBackend('candidate');
   const proxy = await startProxy(testConfig([legacy.url], [candidate.url], {
+    overrideHeader: 'x-cutover-backend',
     routes: [
       { name: 'ws', match: { pathPrefix: '/ws' }, candidatePercent: 100 },
       { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 },

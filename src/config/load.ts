@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { checkClient } from '../proxy/override.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -127,6 +128,13 @@ function semanticIssues(c: Config): string[] {
   c.guard.webhooks.forEach((u, i) => {
     if (!/^https?:\/\/[^/]/.test(u) || !URL.canParse(u)) out.push(`guard.webhooks[${i}]: must be an http:// or https:// URL, got ${show(u)}`);
   });
+  c.overrideAuth?.clients?.forEach((entry, i) => {
+    const problem = checkClient(entry);
+    if (problem) out.push(`overrideAuth.clients[${i}]: ${problem}`);
+  });
+  if (c.overrideAuth !== undefined && c.overrideHeader === false) {
+    out.push('overrideAuth: only applies when overrideHeader names a header (it is false)');
+  }
   const names = new Map<string, number>();
   c.routes.forEach((r, i) => {
     const first = names.get(r.name);

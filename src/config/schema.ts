@@ -54,11 +54,14 @@ const guardRules = (withDefaults: boolean) => {
     : Type.Partial(Type.Object(fields, closed));
 };
 
+const Confidence = Type.Number({ minimum: 0.5, exclusiveMaximum: 1, description: 'a probability from 0.5 to below 1, e.g. 0.999' });
+
 const RouteGuard = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean()),
     minRequests: Type.Optional(Type.Integer({ minimum: 1 })),
     consecutive: Type.Optional(Type.Integer({ minimum: 1 })),
+    confidence: Type.Optional(Confidence),
     dryRun: Type.Optional(Type.Boolean()),
     rules: Type.Optional(guardRules(false)),
   },
@@ -68,15 +71,27 @@ const RouteGuard = Type.Object(
 export const Guard = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
-    intervalMs: Type.Integer({ minimum: 50, maximum: 60000, default: 1000, description: 'How often the guard evaluates (ms).' }),
+    intervalMs: Type.Integer({ minimum: 50, maximum: 60000, default: 500, description: 'How often the guard evaluates (ms).' }),
     windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'The stats window it judges (s).' }),
     fastWindowSeconds: Type.Union([Type.Integer({ minimum: 1, maximum: 3600, description: 'seconds' }), Type.Null()], {
       default: 5,
       description: 'A short recent window judged too, so that a sudden failure is not diluted by the long window; null judges windowSeconds only.',
     }),
-    minRequests: Type.Integer({ minimum: 1, default: 50, description: 'Fewer candidate requests in a window: not enough evidence (never a pass, never a failure).' }),
-    consecutive: Type.Integer({ minimum: 1, default: 2, description: 'Breaching evaluations in a row before it acts.' }),
-    scope: Type.Union([Type.Literal('all'), Type.Literal('route')], { default: 'all', description: 'all: a breach on any route reverts every route; route: only that route.' }),
+    minRequests: Type.Integer({
+      minimum: 1,
+      default: 5,
+      description: 'A floor: fewer judged candidate requests in a window and it is not judged (the confidence bounds decide above it).',
+    }),
+    confidence: { ...Confidence, default: 0.999, description: 'One-sided confidence of every verdict: a rule breaches only when the bound at this confidence is past its threshold.' },
+    consecutive: Type.Integer({ minimum: 1, default: 1, description: 'Breaching evaluations in a row before it acts.' }),
+    scope: Type.Union([Type.Literal('all'), Type.Literal('route')], {
+      default: 'all',
+      description: "all: a breach on any route reverts every route whose own guard is enabled and not a dry run; route: only that route.",
+    }),
+    revertOnSharedOutage: Type.Boolean({
+      default: false,
+      description: 'Revert even when legacy breaks the same absolute rule in the same window (a shared outage: network, a common database).',
+    }),
     dryRun: Type.Boolean({ default: false, description: 'Detect and report ("would revert"), never act.' }),
     rules: guardRules(true),
     webhooks: Type.Array(Type.String({ description: 'http:// or https:// URL' }), { default: [], description: 'URLs that receive a JSON event on every guard decision.' }),
@@ -118,7 +133,26 @@ export const ConfigSchema = Type.Object(
     ),
     backends: Type.Object({ legacy: Backend, candidate: Backend }, closed),
     routes: Type.Array(Route, { minItems: 1, description: 'First match wins; the last route should catch everything.' }),
-    overrideHeader: OptionalHeader('x-cutover-backend', 'Request header that forces legacy|candidate; false disables it.'),
+    overrideHeader: Type.Union([HeaderName, Type.Literal(false)], {
+      default: false,
+      description: 'Request header that forces legacy|candidate (off by default). Forced requests are counted apart and never judged by the guard.',
+    }),
+    overrideAuth: Type.Optional(
+      Type.Object(
+        {
+          tokenFile: Type.Optional(
+            Type.String({ minLength: 1, description: 'File holding a secret the override value must carry as `candidate; token=SECRET` (CUTOVER_OVERRIDE_TOKEN wins when set).' }),
+          ),
+          clients: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, description: 'an IP address or a CIDR block, e.g. 10.0.0.0/8' }), {
+              minItems: 1,
+              description: 'Client addresses (the TCP peer) allowed to use the override header.',
+            }),
+          ),
+        },
+        { ...closed, description: 'Who may use the override header; an override that does not qualify gets 403.' },
+      ),
+    ),
     servedByHeader: OptionalHeader('x-cutover-backend', 'Response header naming the backend that served; false disables it.'),
     stats: Type.Object(
       { windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Length of the sliding stats window (s).' }) },

@@ -1,54 +1,35 @@
-// The guard's decision, pure: (window snapshots of both backends, rules, guard state, now) →
-// verdict with reasons and evidence, and the next guard state. No I/O, no timers, no clock of
-// its own; the runner (runner.ts) owns the timer and applies what this returns.
-import type { Snapshot } from '../stats/snapshot.js';
+// The guard's decision, pure: (window figures of both backends with the requests in flight,
+// rules, guard state, now) → verdict with its evidence, and the next guard state. Also which
+// windows to judge, and which routes a revert hits. No I/O, no timers, no clock of its own; the
+// runner (runner.ts) owns the timer and applies what this returns.
+import { judgeErrorDelta, judgeErrorRate, judgeP99, judgeP99Ratio, type RuleName, type RuleResult, type Rules, type WindowFigures } from './rules.js';
 
-export interface Rules {
-  maxErrorRate: number | null;
-  maxP99Ms: number | null;
-  maxP99Ratio: number | null;
-  maxErrorRateDelta: number | null;
-}
-export type RuleName = keyof Rules;
+export type { Figures, LatencyDistribution, RuleName, RuleResult, Rules, WindowFigures } from './rules.js';
 
 export interface RoutePolicy {
   enabled: boolean;
+  /** A floor: fewer judged requests in a window and it is not judged at all. */
   minRequests: number;
   consecutive: number;
   dryRun: boolean;
+  /** One-sided confidence of every bound (e.g. 0.999). */
+  confidence: number;
+  /** Whether a breach that legacy shows too (a shared outage) reverts. */
+  revertOnSharedOutage: boolean;
   rules: Rules;
 }
 
-/** The figures of one window, as the guard sees them. */
-export interface WindowFigures {
-  seconds: number;
-  candidate: Figures;
-  legacy: Figures;
-}
-export interface Figures {
-  requests: number;
-  errorRate: number;
-  p99Ms: number;
-}
-
-export interface Breach {
-  rule: RuleName;
-  observed: number;
-  threshold: number;
-  windowSeconds: number;
-  message: string;
-}
-
-export type VerdictKind = 'healthy' | 'insufficient-data' | 'breach' | 'idle';
+export type VerdictKind = 'healthy' | 'insufficient-data' | 'breach' | 'shared-outage' | 'idle';
 
 export interface Verdict {
   kind: VerdictKind;
   at: number;
   summary: string;
-  breaches: Breach[];
-  /** Rules not judged this time and why (e.g. a relative rule without enough legacy requests). */
-  skipped: string[];
-  evidence: { windows: WindowFigures[]; thresholds: Rules; minRequests: number };
+  /** The rules that breached (shared outages included), with their evidence. */
+  breaches: RuleResult[];
+  /** Every enabled rule, judged: the breaching window if any, else the most telling one. */
+  rules: RuleResult[];
+  evidence: { confidence: number; minRequests: number; thresholds: Rules; windows: number[] };
 }
 
 export interface RouteGuardState {
@@ -58,6 +39,8 @@ export interface RouteGuardState {
   insufficientSince: number | null;
   /** Whether the current breach episode was already reported as a detection. */
   detected: boolean;
+  /** Whether the current shared-outage episode was already reported. */
+  sharedReported: boolean;
   lastVerdict: Verdict | null;
   /** When the verdict kind last changed (ms). */
   lastChange: number;
@@ -66,8 +49,10 @@ export interface RouteGuardState {
 export type GuardEvent =
   | { type: 'insufficient-data-began'; since: number }
   | { type: 'insufficient-data-ended'; since: number; durationMs: number }
-  | { type: 'breach-started'; breaches: Breach[] }
-  | { type: 'breach-detected'; breaches: Breach[]; dryRun: boolean }
+  | { type: 'breach-started'; breaches: RuleResult[] }
+  | { type: 'breach-detected'; breaches: RuleResult[]; dryRun: boolean }
+  | { type: 'shared-outage'; breaches: RuleResult[] }
+  | { type: 'streak-reset'; streak: number }
   | { type: 'recovered' };
 
 export interface Decision {
@@ -78,110 +63,158 @@ export interface Decision {
   action: 'none' | 'revert' | 'would-revert';
 }
 
+/** Insufficient data for this many evaluations in a row ends a breach streak: evaluations stopped. */
+export const STREAK_STALE_EVALUATIONS = 3;
+
 export function initialGuardState(now: number): RouteGuardState {
-  return { streak: 0, insufficientSince: null, detected: false, lastVerdict: null, lastChange: now };
+  return { streak: 0, insufficientSince: null, detected: false, sharedReported: false, lastVerdict: null, lastChange: now };
 }
-
-export function figures(s: Snapshot): Figures {
-  return { requests: s.requests, errorRate: s.errorRate, p99Ms: s.latencyMs.p99 };
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 /**
- * Judge one route. `windows` is the configured window first, then any shorter recent window
- * (which lets a sudden failure show before thirty seconds of healthy history dilute it). A rule
- * breaches when it breaches in any window that has enough requests.
+ * The windows to judge, longest first: the configured window and a shorter recent one (so that a
+ * sudden failure shows before long healthy history dilutes it). After a re-arm both are clamped
+ * to the time since, so failures from before the re-arm are not judged again.
  */
+export function windowsToJudge(windowSeconds: number, fastWindowSeconds: number | null, armedAt: number | undefined, now: number): number[] {
+  const seconds = fastWindowSeconds !== null && fastWindowSeconds < windowSeconds ? [windowSeconds, fastWindowSeconds] : [windowSeconds];
+  if (armedAt === undefined) return seconds;
+  const since = Math.max(1, Math.floor((now - armedAt) / 1000));
+  return [...new Set(seconds.map((s) => Math.min(s, since)))];
+}
+
+/**
+ * Which routes a revert hits. Scope `route`: the breaching ones. Scope `all`: every route whose
+ * own guard is enabled, not a dry run and not already latched (a route whose guard is off or in
+ * dry run has said it does not want the guard to move it).
+ */
+export function revertTargets(
+  scope: 'all' | 'route',
+  breaching: readonly string[],
+  routes: ReadonlyArray<{ name: string; policy: RoutePolicy; latched: boolean }>,
+): string[] {
+  if (scope === 'route') return [...breaching];
+  return routes.filter((r) => !r.latched && r.policy.enabled && !r.policy.dryRun).map((r) => r.name);
+}
+
+/** Judge one rule over every window: the first breaching window wins, else a healthy one, else the longest. */
+function judgeRule(rule: RuleName, limit: number, windows: readonly WindowFigures[], p: RoutePolicy): RuleResult {
+  const ctx = { minRequests: p.minRequests, confidence: p.confidence };
+  let healthy: RuleResult | undefined;
+  let first: RuleResult | undefined;
+  for (const w of windows) {
+    let r: RuleResult;
+    switch (rule) {
+      case 'maxErrorRate':
+        r = judgeErrorRate(w, limit, ctx);
+        break;
+      case 'maxP99Ms':
+        r = judgeP99(w, limit, ctx);
+        break;
+      case 'maxErrorRateDelta':
+        r = judgeErrorDelta(w, limit, ctx);
+        break;
+      case 'maxP99Ratio':
+        r = judgeP99Ratio(w, limit, ctx);
+        break;
+    }
+    if (r.outcome === 'breach') {
+      // An absolute rule that legacy breaks too, in the same window, is a shared outage (the
+      // network, a common database), not the candidate's fault.
+      if (rule === 'maxErrorRate' || rule === 'maxP99Ms') {
+        const l = rule === 'maxErrorRate' ? judgeErrorRate(w, limit, ctx, 'legacy') : judgeP99(w, limit, ctx, 'legacy');
+        if (l.outcome === 'breach') return { ...r, outcome: 'shared-outage', message: `${r.message}; legacy too: ${l.message}` };
+      }
+      return r;
+    }
+    if (r.outcome === 'healthy') healthy ??= r;
+    first ??= r;
+  }
+  return healthy ?? first!;
+}
+
 export function evaluate(input: {
   windows: WindowFigures[];
   policy: RoutePolicy;
   state: RouteGuardState;
   candidatePercent: number;
   now: number;
+  /** The evaluation interval (ms): a breach streak ends after a few intervals without a verdict. */
+  intervalMs: number;
 }): Decision {
   const { windows, policy, state, now } = input;
   const rules = policy.rules;
-  const evidence = { windows, thresholds: rules, minRequests: policy.minRequests };
-  const skipped: string[] = [];
-  const breaches: Breach[] = [];
-  let judged = 0;
-
-  for (const w of windows) {
-    const c = w.candidate;
-    const l = w.legacy;
-    if (c.requests < policy.minRequests) {
-      skipped.push(`${w.seconds} s window: ${c.requests} candidate requests < minRequests ${policy.minRequests}`);
-      continue;
-    }
-    judged++;
-    const add = (rule: RuleName, observed: number, threshold: number, message: string) => {
-      if (!breaches.some((b) => b.rule === rule)) breaches.push({ rule, observed, threshold, windowSeconds: w.seconds, message });
-    };
-    if (rules.maxErrorRate !== null && c.errorRate > rules.maxErrorRate) {
-      add('maxErrorRate', c.errorRate, rules.maxErrorRate, `candidate error rate ${pct(c.errorRate)} > ${pct(rules.maxErrorRate)} over ${w.seconds} s (${c.requests} requests)`);
-    }
-    if (rules.maxP99Ms !== null && c.p99Ms > rules.maxP99Ms) {
-      add('maxP99Ms', c.p99Ms, rules.maxP99Ms, `candidate p99 ${c.p99Ms.toFixed(1)} ms > ${rules.maxP99Ms} ms over ${w.seconds} s`);
-    }
-    const relative = rules.maxP99Ratio !== null || rules.maxErrorRateDelta !== null;
-    if (relative && l.requests < policy.minRequests) {
-      skipped.push(`${w.seconds} s window: relative rules need ${policy.minRequests} legacy requests, got ${l.requests}`);
-      continue;
-    }
-    if (rules.maxP99Ratio !== null && l.p99Ms > 0 && c.p99Ms > rules.maxP99Ratio * l.p99Ms) {
-      const ratio = c.p99Ms / l.p99Ms;
-      add('maxP99Ratio', ratio, rules.maxP99Ratio, `candidate p99 ${c.p99Ms.toFixed(1)} ms is ${ratio.toFixed(2)} × legacy's ${l.p99Ms.toFixed(1)} ms > ${rules.maxP99Ratio} × over ${w.seconds} s`);
-    }
-    if (rules.maxErrorRateDelta !== null && c.errorRate - l.errorRate > rules.maxErrorRateDelta) {
-      const delta = c.errorRate - l.errorRate;
-      add('maxErrorRateDelta', delta, rules.maxErrorRateDelta, `candidate error rate ${pct(c.errorRate)} exceeds legacy's ${pct(l.errorRate)} by ${pct(delta)} > ${pct(rules.maxErrorRateDelta)} over ${w.seconds} s`);
-    }
+  const judged: RuleResult[] = [];
+  for (const name of ['maxErrorRate', 'maxP99Ms', 'maxErrorRateDelta', 'maxP99Ratio'] as const) {
+    const limit = rules[name];
+    if (limit !== null) judged.push(judgeRule(name, limit, windows, policy));
   }
+  const breaching = judged.filter((r) => r.outcome === 'breach' || (r.outcome === 'shared-outage' && policy.revertOnSharedOutage));
+  const shared = judged.filter((r) => r.outcome === 'shared-outage');
 
   let kind: VerdictKind;
   let summary: string;
-  // At 0 % there is nothing to revert: the guard does not judge (testers may still force requests
-  // to the candidate with the override header; those are theirs to judge).
+  // At 0 % there is nothing to revert: the guard does not judge.
   if (input.candidatePercent <= 0) {
     kind = 'idle';
     summary = 'candidate at 0 %: nothing to judge';
-    breaches.length = 0;
-  } else if (breaches.length > 0) {
+  } else if (breaching.length > 0) {
     kind = 'breach';
-    summary = breaches.map((b) => b.message).join('; ');
-  } else if (judged === 0) {
-    kind = 'insufficient-data';
-    summary = `not enough evidence: ${skipped[0] ?? 'no window judged'}`;
-  } else {
+    summary = breaching.map((b) => b.message).join('; ');
+  } else if (shared.length > 0) {
+    kind = 'shared-outage';
+    summary = `shared outage, not reverted (guard.revertOnSharedOutage is false): ${shared.map((b) => b.message).join('; ')}`;
+  } else if (judged.every((r) => r.outcome === 'healthy')) {
     kind = 'healthy';
-    const w = windows[0];
-    summary = `candidate error rate ${pct(w.candidate.errorRate)}, p99 ${w.candidate.p99Ms.toFixed(1)} ms over ${w.seconds} s (${w.candidate.requests} requests)`;
+    summary = judged.length === 0 ? 'no rule enabled' : judged.map((r) => r.message).join('; ');
+  } else {
+    kind = 'insufficient-data';
+    summary = `not enough evidence: ${judged.filter((r) => r.outcome !== 'healthy').map((r) => r.message).join('; ')}`;
   }
 
-  const verdict: Verdict = { kind, at: now, summary, breaches, skipped, evidence };
+  const verdict: Verdict = {
+    kind,
+    at: now,
+    summary,
+    breaches: kind === 'breach' ? breaching : kind === 'shared-outage' ? shared : [],
+    rules: judged,
+    evidence: { confidence: policy.confidence, minRequests: policy.minRequests, thresholds: rules, windows: windows.map((w) => w.seconds) },
+  };
   const events: GuardEvent[] = [];
   const next: RouteGuardState = { ...state, lastVerdict: verdict };
   if (state.lastVerdict?.kind !== kind) next.lastChange = now;
 
-  // Insufficient data is neither a pass nor a failure: it leaves the breach streak as it was.
+  // Insufficient data is neither a pass nor a failure: it leaves the breach streak as it was,
+  // unless it lasts long enough that the evaluations have really stopped.
   if (kind === 'insufficient-data') {
+    const since = state.insufficientSince ?? now;
     if (state.insufficientSince === null) {
       next.insufficientSince = now;
       events.push({ type: 'insufficient-data-began', since: now });
+    }
+    if (state.streak > 0 && now - since >= STREAK_STALE_EVALUATIONS * input.intervalMs) {
+      events.push({ type: 'streak-reset', streak: state.streak });
+      next.streak = 0;
+      next.detected = false;
     }
   } else if (state.insufficientSince !== null) {
     next.insufficientSince = null;
     events.push({ type: 'insufficient-data-ended', since: state.insufficientSince, durationMs: now - state.insufficientSince });
   }
 
+  if (kind === 'shared-outage') {
+    if (!state.sharedReported) events.push({ type: 'shared-outage', breaches: shared });
+    next.sharedReported = true;
+  } else {
+    next.sharedReported = false;
+  }
+
   let action: Decision['action'] = 'none';
   if (kind === 'breach') {
     next.streak = state.streak + 1;
-    if (state.streak === 0) events.push({ type: 'breach-started', breaches });
+    if (state.streak === 0) events.push({ type: 'breach-started', breaches: breaching });
     if (next.streak >= policy.consecutive && !state.detected) {
       next.detected = true;
-      events.push({ type: 'breach-detected', breaches, dryRun: policy.dryRun });
+      events.push({ type: 'breach-detected', breaches: breaching, dryRun: policy.dryRun });
       action = policy.dryRun ? 'would-revert' : 'revert';
     }
   } else if (kind === 'healthy' || kind === 'idle') {

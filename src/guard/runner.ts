@@ -6,12 +6,22 @@ import type { Change, Control } from '../control/control.js';
 import type { GuardLatch } from '../control/persisted.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { SeriesView } from '../stats/series.js';
 import type { Stats } from '../stats/store.js';
-import { evaluate, initialGuardState, type Decision, type Figures, type RouteGuardState, type RoutePolicy, type Verdict, type WindowFigures } from './policy.js';
+import { figuresOf } from './figures.js';
+import {
+  evaluate,
+  initialGuardState,
+  revertTargets,
+  windowsToJudge,
+  type Decision,
+  type RouteGuardState,
+  type RoutePolicy,
+  type Verdict,
+  type WindowFigures,
+} from './policy.js';
 import { WebhookSender } from './webhooks.js';
 
-export const GUARD_STATES = ['disabled', 'idle', 'insufficient-data', 'healthy', 'breaching', 'reverted'] as const;
+export const GUARD_STATES = ['disabled', 'idle', 'insufficient-data', 'healthy', 'breaching', 'shared-outage', 'reverted'] as const;
 export type GuardStateName = (typeof GUARD_STATES)[number];
 
 export interface GuardDeps {
@@ -35,6 +45,8 @@ export function routePolicy(g: GuardConfig, r: RouteConfig): RoutePolicy {
     minRequests: o.minRequests ?? g.minRequests,
     consecutive: o.consecutive ?? g.consecutive,
     dryRun: o.dryRun ?? g.dryRun,
+    confidence: o.confidence ?? g.confidence,
+    revertOnSharedOutage: g.revertOnSharedOutage,
     rules: {
       maxErrorRate: rule('maxErrorRate'),
       maxP99Ms: rule('maxP99Ms'),
@@ -44,30 +56,35 @@ export function routePolicy(g: GuardConfig, r: RouteConfig): RoutePolicy {
   };
 }
 
-function figuresOf(v: SeriesView): Figures {
-  const c = v.counters;
-  const errors = c.status[4] + c.refused + c.reset + c.timeout + c.other;
-  const h = v.histogram;
-  return {
-    requests: c.requests,
-    errorRate: c.requests === 0 ? 0 : errors / c.requests,
-    p99Ms: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99) / 1000,
-  };
+/** A guard observation that is not a decision (insufficient data began or ended), kept apart from history. */
+export interface Observation {
+  time: string;
+  route: string;
+  event: string;
+  summary: string;
 }
+const OBSERVATIONS_KEPT = 50;
+/** An abandoned request is watched a little past the threshold, so that it is judged slow (or timed out) for sure. */
+const WATCH_MARGIN_MS = 100;
 
 export class GuardRunner {
   private config!: GuardConfig;
+  private timeouts: Record<'legacy' | 'candidate', number> = { legacy: 30_000, candidate: 30_000 };
   private routes: readonly RouteConfig[] = [];
   private policies = new Map<string, RoutePolicy>();
   private readonly states = new Map<string, RouteGuardState>();
   /** When a route was re-armed: failures recorded before that are not judged again. */
   private readonly armedAt = new Map<string, number>();
+  /** Insufficient-data transitions: shown in the status, kept out of the history (they can flap for hours). */
+  private readonly observations: Observation[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
   private readonly webhooks: WebhookSender;
   private readonly reverts: Counter<string>;
   private readonly breaches: Counter<string>;
   private readonly wouldRevert: Counter<string>;
+  private readonly sharedOutages: Counter<string>;
+  private readonly evaluationSeconds: Gauge<string>;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -80,6 +97,8 @@ export class GuardRunner {
     this.reverts = m.counter('cutover_guard_reverts_total', 'Reverts to legacy the guard made, by route and rule.', ['route', 'rule']);
     this.breaches = m.counter('cutover_guard_breaches_total', 'Breaches the guard detected (held for `consecutive` evaluations), dry runs included.', ['route', 'rule', 'dry_run']);
     this.wouldRevert = m.counter('cutover_guard_would_revert_total', 'Reverts a dry-run guard would have made, by route and rule.', ['route', 'rule']);
+    this.sharedOutages = m.counter('cutover_guard_shared_outages_total', 'Breaches legacy showed too (not the candidate\'s fault; not reverted unless revertOnSharedOutage), by route and rule.', ['route', 'rule']);
+    this.evaluationSeconds = m.gauge('cutover_guard_evaluation_seconds', 'How long the last evaluation of every route took.', []);
     m.gauge('cutover_guard_state', 'Guard state per route: 1 for the current state, 0 for the others.', ['route', 'state'], (g: Gauge<string>) => {
       g.reset();
       for (const r of this.routes) {
@@ -102,9 +121,22 @@ export class GuardRunner {
   configure(config: Config): void {
     this.config = config.guard;
     this.routes = config.routes;
+    this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
     this.webhooks.urls = config.guard.webhooks;
     this.policies = new Map(config.routes.map((r) => [r.name, routePolicy(config.guard, r)]));
     for (const name of [...this.states.keys()]) if (!this.policies.has(name)) this.states.delete(name);
+    // The recording side needs the latency threshold: what counts as slow, and how long an
+    // upstream request is watched after its client gave up (to learn whether it hung).
+    for (const r of config.routes) {
+      const p = this.policies.get(r.name)!;
+      const judging = config.guard.enabled && p.enabled;
+      const slowMs = judging ? p.rules.maxP99Ms : null;
+      const s = this.deps.stats.route(r.name);
+      for (const b of ['legacy', 'candidate'] as const) {
+        s[b].slowUs = slowMs === null ? Infinity : slowMs * 1000;
+        s[b].watchAbortedMs = judging ? Math.min(slowMs ?? Infinity, this.timeouts[b]) + WATCH_MARGIN_MS : 0;
+      }
+    }
     if (this.started) {
       this.stop();
       this.start();
@@ -133,66 +165,102 @@ export class GuardRunner {
     await this.webhooks.close();
   }
 
+  /** The figures of one route over the windows to judge, in-flight requests included. */
+  private windows(route: string, policy: RoutePolicy, now: number): WindowFigures[] {
+    const g = this.config;
+    const series = this.deps.stats.route(route);
+    const mono = this.deps.stats.clock();
+    const seconds = windowsToJudge(g.windowSeconds, g.fastWindowSeconds, this.armedAt.get(route), now);
+    const ratio = policy.rules.maxP99Ratio !== null;
+    const out: WindowFigures[] = [];
+    const ages = { legacy: [] as number[], candidate: [] as number[] };
+    for (const b of ['legacy', 'candidate'] as const) {
+      // Only requests old enough to count as slow or timed out matter (all of them for the ratio rule).
+      const minAge = ratio ? 0 : Math.min(policy.rules.maxP99Ms ?? Infinity, this.timeouts[b]);
+      ages[b] = series[b].inFlightAges(mono, minAge);
+    }
+    for (const w of seconds) {
+      out.push({
+        seconds: w,
+        candidate: figuresOf(series.candidate, mono, w, ages.candidate, this.timeouts.candidate, ratio),
+        legacy: figuresOf(series.legacy, mono, w, ages.legacy, this.timeouts.legacy, ratio),
+      });
+    }
+    return out;
+  }
+
   /** One evaluation of every route; applies what the policy decides. */
   tick(): void {
+    const t0 = performance.now();
     const now = this.clock();
-    const { control, stats } = this.deps;
-    const g = this.config;
-    const seconds = g.fastWindowSeconds !== null && g.fastWindowSeconds < g.windowSeconds ? [g.windowSeconds, g.fastWindowSeconds] : [g.windowSeconds];
+    const { control } = this.deps;
     const toRevert: Array<{ route: string; decision: Decision }> = [];
     for (const r of this.routes) {
       const policy = this.policies.get(r.name)!;
       if (!policy.enabled || control.latch(r.name)) continue;
-      const armed = this.armedAt.get(r.name);
-      const sinceArmed = armed === undefined ? Infinity : Math.max(1, Math.floor((now - armed) / 1000));
-      const windows: WindowFigures[] = seconds.map((w) => {
-        const s = Math.min(w, sinceArmed);
-        return { seconds: s, candidate: figuresOf(stats.windowView(r.name, 'candidate', s)), legacy: figuresOf(stats.windowView(r.name, 'legacy', s)) };
-      });
+      const percent = control.percent(r.name) ?? 0;
       const state = this.states.get(r.name) ?? initialGuardState(now);
-      const decision = evaluate({ windows, policy, state, candidatePercent: control.percent(r.name) ?? 0, now });
+      const windows = percent > 0 ? this.windows(r.name, policy, now) : [];
+      const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs });
       this.states.set(r.name, decision.state);
       this.report(r.name, decision);
       if (decision.action === 'revert') toRevert.push({ route: r.name, decision });
     }
     if (toRevert.length > 0) this.revert(toRevert, now);
+    this.evaluationSeconds.set((performance.now() - t0) / 1000);
+  }
+
+  private observe(route: string, event: string, summary: string, at: number): void {
+    this.observations.unshift({ time: iso(at), route, event, summary });
+    if (this.observations.length > OBSERVATIONS_KEPT) this.observations.length = OBSERVATIONS_KEPT;
   }
 
   private report(route: string, d: Decision): void {
     const { logger, control } = this.deps;
     const v = d.verdict;
+    const evidence = evidenceOf(v);
     for (const e of d.events) {
       switch (e.type) {
         case 'insufficient-data-began':
-          logger.info({ route, verdict: v.summary, evidence: v.evidence }, 'guard: insufficient data, not judging (neither pass nor failure)');
-          // Not persisted at once: a route hovering around minRequests may flip every tick.
-          control.note({ source: 'guard', kind: 'guard', route, from: 'judging', to: 'insufficient-data', reason: v.summary }, { persist: false });
-          this.webhooks.send({ type: 'insufficient-data-began', time: iso(e.since), route, summary: v.summary, evidence: v.evidence });
+          logger.info({ route, verdict: v.summary, evidence }, `guard: not enough evidence on ${route} yet (neither pass nor failure)`);
+          this.observe(route, 'insufficient-data-began', v.summary, v.at);
+          this.webhooks.send({ type: 'insufficient-data-began', time: iso(e.since), route, summary: v.summary, evidence });
           break;
         case 'insufficient-data-ended':
-          logger.info({ route, durationMs: e.durationMs, verdict: v.kind }, 'guard: enough data again, judging');
-          control.note({ source: 'guard', kind: 'guard', route, from: 'insufficient-data', to: 'judging', reason: v.summary }, { persist: false });
+          logger.info({ route, durationMs: e.durationMs, verdict: v.kind }, `guard: enough evidence again on ${route}: ${v.kind}`);
+          this.observe(route, 'insufficient-data-ended', v.summary, v.at);
           this.webhooks.send({ type: 'insufficient-data-ended', time: iso(v.at), route, durationMs: e.durationMs });
           break;
-        case 'breach-started':
-          logger.warn({ route, breaches: e.breaches, evidence: v.evidence, consecutive: this.policies.get(route)?.consecutive }, `guard: breach seen on ${route}: ${v.summary}`);
+        case 'streak-reset':
+          logger.info({ route, streak: e.streak }, `guard: breach streak on ${route} reset, evaluations stopped (not enough evidence)`);
+          this.observe(route, 'streak-reset', v.summary, v.at);
           break;
+        case 'breach-started':
+          logger.warn({ route, breaches: e.breaches, consecutive: this.policies.get(route)?.consecutive }, `guard: breach seen on ${route}: ${v.summary}`);
+          break;
+        case 'shared-outage': {
+          for (const b of e.breaches) this.sharedOutages.inc({ route, rule: b.rule });
+          logger.warn({ route, breaches: e.breaches }, `guard: ${route}: ${v.summary}`);
+          control.note({ source: 'guard', kind: 'guard', route, from: 'armed', to: 'shared-outage', reason: v.summary });
+          this.webhooks.send({ type: 'shared-outage', time: iso(v.at), route, rule: e.breaches[0].rule, reason: v.summary, evidence });
+          break;
+        }
         case 'breach-detected': {
           const rule = e.breaches[0].rule;
           this.breaches.inc({ route, rule, dry_run: String(e.dryRun) });
           if (e.dryRun) {
             this.wouldRevert.inc({ route, rule });
-            logger.warn({ route, rule, breaches: e.breaches, evidence: v.evidence }, `guard (dry run): would revert ${route}: ${v.summary}`);
+            logger.warn({ route, rule, evidence }, `guard (dry run): would revert ${route}: ${v.summary}`);
             control.note({ source: 'guard', kind: 'guard', route, from: 'armed', to: 'would-revert', reason: v.summary });
-            this.webhooks.send({ type: 'would-revert', time: iso(v.at), route, rule, reason: v.summary, evidence: v.evidence, dryRun: true });
+            this.webhooks.send({ type: 'would-revert', time: iso(v.at), route, rule, reason: v.summary, evidence, dryRun: true });
           } else {
             control.note({ source: 'guard', kind: 'guard', route, from: 'armed', to: 'breach-detected', reason: v.summary });
-            this.webhooks.send({ type: 'breach-detected', time: iso(v.at), route, rule, reason: v.summary, evidence: v.evidence, dryRun: false });
+            this.webhooks.send({ type: 'breach-detected', time: iso(v.at), route, rule, reason: v.summary, evidence, dryRun: false });
           }
           break;
         }
         case 'recovered':
-          logger.info({ route, verdict: v.summary }, 'guard: the breach cleared before the guard acted');
+          logger.info({ route, verdict: v.summary }, `guard: the breach on ${route} cleared before the guard acted`);
           break;
       }
     }
@@ -201,33 +269,38 @@ export class GuardRunner {
   private revert(triggers: Array<{ route: string; decision: Decision }>, now: number): void {
     const { control, logger } = this.deps;
     const first = triggers[0];
-    const affected = this.config.scope === 'all' ? this.routes.map((r) => r.name).filter((n) => !control.latch(n)) : triggers.map((t) => t.route);
+    const affected = revertTargets(
+      this.config.scope,
+      triggers.map((t) => t.route),
+      this.routes.map((r) => ({ name: r.name, policy: this.policies.get(r.name)!, latched: control.latch(r.name) !== undefined })),
+    );
     for (const route of affected) {
       const t = triggers.find((x) => x.route === route) ?? first;
       const v = t.decision.verdict;
       const rule = v.breaches[0].rule;
       const reason = t.route === route ? v.summary : `scope all: ${t.route} breached: ${v.summary}`;
-      const latch: GuardLatch = { state: 'reverted', since: iso(now), rule, reason, evidence: { route: t.route, ...v.evidence } };
+      const latch: GuardLatch = { state: 'reverted', since: iso(now), rule, reason, evidence: { route: t.route, ...evidenceOf(v) } };
       const from = control.percent(route);
       control.revert([route], latch, reason);
       this.reverts.inc({ route, rule });
       logger.warn({ route, rule, from, evidence: latch.evidence }, `guard: reverted ${route} to legacy: ${reason}`);
     }
+    const v = first.decision.verdict;
     this.webhooks.send({
       type: 'reverted',
       time: iso(now),
       routes: affected,
       trigger: first.route,
-      rule: first.decision.verdict.breaches[0].rule,
-      reason: first.decision.verdict.summary,
-      evidence: first.decision.verdict.evidence,
+      rule: v.breaches[0].rule,
+      reason: v.summary,
+      evidence: evidenceOf(v),
       scope: this.config.scope,
     });
   }
 
   private stateName(route: string): GuardStateName {
     const policy = this.policies.get(route);
-    if (!policy?.enabled) return 'disabled';
+    if (!policy?.enabled || !this.config.enabled) return 'disabled';
     if (this.deps.control.latch(route)) return 'reverted';
     const v = this.states.get(route)?.lastVerdict;
     if (!v) return 'insufficient-data';
@@ -246,8 +319,11 @@ export class GuardRunner {
       windowSeconds: g.windowSeconds,
       fastWindowSeconds: g.fastWindowSeconds,
       minRequests: g.minRequests,
+      confidence: g.confidence,
       consecutive: g.consecutive,
+      revertOnSharedOutage: g.revertOnSharedOutage,
       rules: g.rules,
+      observations: this.observations,
       routes: Object.fromEntries(
         this.routes.map((r) => {
           const s = this.states.get(r.name);
@@ -271,6 +347,11 @@ export class GuardRunner {
       ),
     };
   }
+}
+
+/** A verdict's evidence as logs, history, latches and webhooks carry it. */
+function evidenceOf(v: Verdict) {
+  return { ...v.evidence, rules: v.rules };
 }
 
 function iso(ms: number): string {

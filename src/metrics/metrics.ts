@@ -30,19 +30,25 @@ export interface Metrics {
   close(): void;
 }
 
-type View = { route: string; backend: string; cumulative: SeriesView; window: SeriesView };
+type View = { route: string; backend: string; forced: boolean; cumulative: SeriesView; window: SeriesView };
 
 export function createMetrics(deps: MetricsDeps): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  // One read of the stats per scrape, shared by the metrics below.
-  let cached: { at: number; views: View[] } | undefined;
-  const views = (): View[] => {
+  // One read of the stats per scrape, shared by the metrics below. The per-backend metrics
+  // describe the split's traffic; requests forced by the override header appear only in
+  // cutover_responses_total, with forced="true".
+  let cached: { at: number; all: View[]; split: View[] } | undefined;
+  const read = () => {
     const now = Date.now();
-    if (!cached || now - cached.at > 200) cached = { at: now, views: deps.stats.views() };
-    return cached.views;
+    if (!cached || now - cached.at > 200) {
+      const all = deps.stats.views();
+      cached = { at: now, all, split: all.filter((v) => !v.forced) };
+    }
+    return cached;
   };
+  const views = (): View[] => read().split;
 
   const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) =>
     new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
@@ -68,6 +74,25 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     c.reset();
     for (const v of views()) c.inc({ route: v.route, backend: v.backend }, v.cumulative.counters.clientAborts);
   });
+  counter(
+    'cutover_responses_total',
+    'Every response a client got, by route ("(none)" when none matched), backend ("none" when cutover answered without one), status class, who produced it (upstream or cutover) and whether the override header forced the backend.',
+    ['route', 'backend', 'code_class', 'source', 'forced'],
+    (c) => {
+      c.reset();
+      for (const v of read().all) {
+        const k = v.cumulative.counters;
+        const forced = String(v.forced);
+        CLASSES.forEach((cls, i) => k.status[i] > 0 && c.inc({ route: v.route, backend: v.backend, code_class: cls, source: 'upstream', forced }, k.status[i]));
+        if (k.gatewayAnswers > 0) c.inc({ route: v.route, backend: v.backend, code_class: '5xx', source: 'cutover', forced }, k.gatewayAnswers);
+      }
+      for (const [route, byStatus] of deps.stats.answered) {
+        for (const [status, n] of byStatus) {
+          c.inc({ route: route === '' ? '(none)' : route, backend: 'none', code_class: `${(status / 100) | 0}xx`, source: 'cutover', forced: 'false' }, n);
+        }
+      }
+    },
+  );
   registry.registerMetric(windowSummary(views, deps.stats.windowSeconds) as never);
   registry.registerMetric(latencyHistogram(views) as never);
 

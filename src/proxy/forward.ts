@@ -1,10 +1,11 @@
 // Forward one request to a backend cluster and stream the answer back, both ways with
 // backpressure and nothing buffered. One Exchange object per request is the undici dispatch
-// handler; it records the outcome in the route's series exactly once.
+// handler; it is in the series' in-flight set while it runs and records its outcome, with
+// everything known about it, exactly once at the end.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { BackendName } from '../config/schema.js';
-import type { ErrorKind, Series } from '../stats/series.js';
+import type { ErrorKind, InFlight, Series } from '../stats/series.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
@@ -46,18 +47,28 @@ export interface ExchangeOptions {
   closing: boolean;
   /** Called once when the exchange is over (response finished, failed or abandoned). */
   onDone?: (x: Exchange) => void;
+  /** A request cutover refused itself (the client's error): counted apart, never against a backend. */
+  onRefused?: (x: Exchange, status: number) => void;
 }
+
+/** undici's codes for a request it will not send as given: the client's error, not the backend's. */
+const REFUSED_BY_UNDICI = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
 export class Exchange implements Dispatcher.DispatchHandler {
   private controller: Controller | undefined;
   private started = 0;
+  /** In the series' in-flight set from the first dispatch to the record (retries included). */
+  private readonly flight: InFlight = { started: 0 };
+  private latencyUs = 0;
   private responded = false;
   private clientGone = false;
+  /** Set while the upstream is watched after the client left (see Series.watchAbortedMs). */
+  private watch: NodeJS.Timeout | undefined;
   private attempts = 0;
   private node!: UpstreamNode;
   status = 0;
   routeName = '';
-  outcome: ErrorKind | 'aborted' | 'ok' | '' = '';
+  outcome: ErrorKind | 'aborted' | 'ok' | 'refused-by-cutover' | '' = '';
 
   constructor(
     readonly req: IncomingMessage,
@@ -76,13 +87,32 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.node = this.cluster.next();
     this.attempts++;
     this.started = this.opts.now();
+    if (this.attempts === 1) {
+      this.flight.started = this.started;
+      this.series.inFlight.add(this.flight);
+    }
     this.controller = undefined;
     this.node.pool.dispatch(this.dispatchOptions, this);
   }
 
   private readonly onClientClose = (): void => {
-    if (this.res.writableFinished) return;
+    if (this.res.writableFinished || this.outcome !== '') return;
     this.clientGone = true;
+    // A client that gives up before any response says nothing about the backend yet. When the
+    // request went out whole, keep it going until the slow threshold, so that a backend that
+    // hangs behind impatient clients is still seen as slow (and one that answers, as fine).
+    const watchMs = this.series.watchAbortedMs - (this.opts.now() - this.started);
+    const sent = this.dispatchOptions.body === null || this.req.complete;
+    if (!this.responded && sent && watchMs > 0) {
+      this.watch = setTimeout(this.abandon, watchMs);
+      return;
+    }
+    this.abandon();
+  };
+
+  /** Stop the upstream request of a client that has gone. */
+  private readonly abandon = (): void => {
+    this.watch = undefined;
     // Before dispatch reaches onRequestStart there is no controller yet; it aborts there.
     if (this.controller && !this.controller.aborted) this.controller.abort(new ClientGoneError());
   };
@@ -95,13 +125,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;
-    if (this.clientGone) controller.abort(new ClientGoneError());
+    if (this.clientGone && this.watch === undefined) controller.abort(new ClientGoneError());
   }
 
-  onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx interim responses are not forwarded
     const now = this.opts.now();
     if (this.node.failures > 0) this.cluster.succeeded(this.node);
+    if (this.clientGone) {
+      // The watched upstream answered after all: that is the evidence; the body is not needed.
+      this.responded = true;
+      this.status = statusCode;
+      this.latencyUs = (now - this.started) * 1000;
+      clearTimeout(this.watch);
+      this.watch = undefined;
+      c.abort(new ClientGoneError());
+      return;
+    }
     const out = downstreamHeaders(headers);
     if (this.opts.servedByHeader) out[this.opts.servedByHeader] = this.backend;
     out['x-request-id'] = this.requestId;
@@ -113,7 +153,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.res.writeHead(statusCode, out);
     this.responded = true;
     this.status = statusCode;
-    this.series.response(now, statusCode, (now - this.started) * 1000);
+    this.latencyUs = (now - this.started) * 1000;
   }
 
   onResponseData(c: Controller, chunk: Buffer): void {
@@ -126,21 +166,35 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.res.end();
-    this.finish('ok');
+    this.finish('ok', null);
   }
 
   onResponseError(_c: Controller, err: Error): void {
     if (this.clientGone || err instanceof ClientGoneError) {
-      this.series.clientAbort(this.opts.now(), this.responded);
-      this.finish('aborted');
+      // Without a response, the record carries the request's age: slow if it passed the
+      // threshold. A watched upstream that failed on its own (timeout, reset) is still evidence.
+      const kind = err instanceof ClientGoneError ? null : errorKind(err);
+      if (!this.responded) this.latencyUs = (this.opts.now() - this.started) * 1000;
+      if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
+      this.finish(kind ?? 'aborted', kind);
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    if (!this.responded && code !== undefined && REFUSED_BY_UNDICI.has(code)) {
+      // cutover could not forward the request as the client sent it: the client's error (400),
+      // never the backend's.
+      this.series.inFlight.delete(this.flight);
+      this.outcome = 'refused-by-cutover';
+      sendError(this.res, 400, 'bad_request', `cutover cannot forward this request: ${err.message}`, { requestId: this.requestId });
+      this.opts.onRefused?.(this, 400);
+      this.opts.onDone?.(this);
       return;
     }
     const kind = errorKind(err);
     if (this.responded) {
       // The body broke off after the headers went out: all we can do is cut the client off too.
-      this.series.transportError(this.opts.now(), kind, true);
       this.res.destroy(err);
-      this.finish(kind);
+      this.finish(kind, kind);
       return;
     }
     if (kind === 'refused') {
@@ -150,13 +204,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
         return;
       }
     }
-    this.series.transportError(this.opts.now(), kind, false);
+    // A timeout is a latency of at least the timeout; other failures have none.
+    this.latencyUs = (this.opts.now() - this.started) * 1000;
+    if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
     const f = FAILURE[kind];
     sendError(this.res, f.status, f.code, kind === 'refused' && this.cluster.nodes.length === 1 ? 'the backend refused the connection' : f.message, {
       backend: this.backend,
       requestId: this.requestId,
     });
-    this.finish(kind);
+    this.finish(kind, kind);
   }
 
   /** A refused connection never reached the upstream; another node may take it if the body is untouched. */
@@ -164,9 +220,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return this.attempts < this.cluster.nodes.length && !this.req.readableDidRead && this.cluster.available() > 0;
   }
 
-  private finish(outcome: Exchange['outcome']): void {
+  /** The one record of this request, with everything known about it. */
+  private finish(outcome: Exchange['outcome'], error: ErrorKind | null): void {
     if (this.outcome !== '') return;
     this.outcome = outcome;
+    clearTimeout(this.watch);
+    this.series.inFlight.delete(this.flight);
+    this.series.record(this.opts.now(), this.responded ? this.status : 0, error, this.latencyUs, this.clientGone);
     this.opts.onDone?.(this);
   }
 }

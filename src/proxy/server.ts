@@ -5,18 +5,23 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { BackendName } from '../config/schema.js';
+import type { ErrorKind } from '../stats/series.js';
 import type { Control } from '../control/control.js';
 import type { Logger } from '../log.js';
-import { decide, parseOverride } from '../split/decide.js';
+import { decide } from '../split/decide.js';
 import { matchRoute, stickyKey, type CompiledRoute } from '../split/route.js';
+import type { Series } from '../stats/series.js';
+import type { Stats } from '../stats/store.js';
 import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
 import { upstreamHeaders } from './headers.js';
+import { judgeOverride } from './override.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
 export interface ProxyServerOptions {
   table: RoutingTable;
   control: Control;
+  stats: Stats;
   logger: Logger;
   /** Monotonic milliseconds. */
   now?: () => number;
@@ -28,19 +33,28 @@ export class ProxyServer {
   /** Requests received and not yet answered (or abandoned). */
   inFlight = 0;
   private readonly control: Control;
+  private readonly stats: Stats;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: true });
   private readonly upgraded = new Set<Duplex>();
-  private readonly upgradeTimers = new Map<Duplex, NodeJS.Timeout>();
+  /** Upgrades waiting for the upstream's answer: their timeout and their one record. */
+  private readonly upgradeTimers = new Map<Duplex, { timer: NodeJS.Timeout; record: (status: number, error: ErrorKind | null) => void }>();
   private readonly exchangeOptions: ExchangeOptions;
 
   constructor(opts: ProxyServerOptions) {
     this.table = opts.table;
     this.control = opts.control;
+    this.stats = opts.stats;
     this.logger = opts.logger;
     this.now = opts.now ?? (() => performance.now());
-    this.exchangeOptions = { servedByHeader: this.table.servedByHeader, now: this.now, onDone: this.accessLog, closing: false };
+    this.exchangeOptions = {
+      servedByHeader: this.table.servedByHeader,
+      now: this.now,
+      onDone: this.accessLog,
+      onRefused: (x, status) => this.stats.answer(x.routeName, status),
+      closing: false,
+    };
     this.server = createServer(this.handle);
     this.server.on('upgrade', this.upgrade);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -49,7 +63,16 @@ export class ProxyServer {
     });
     this.ws.on('error', () => {}); // errors are handled by each ws() callback
     this.ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
-      proxyReq.once('upgrade', () => clearTimeout(this.upgradeTimers.get(socket)));
+      // The upstream answered: 101 (upgraded), or a refusal that http-proxy passes on as it is.
+      const answered = (status: number) => {
+        const u = this.upgradeTimers.get(socket);
+        if (!u) return;
+        clearTimeout(u.timer);
+        this.upgradeTimers.delete(socket);
+        u.record(status, null);
+      };
+      proxyReq.once('upgrade', () => answered(101));
+      proxyReq.once('response', (r) => answered(r.statusCode ?? 0));
       // The client went away (or timed out) before the upstream answered: abandon the upstream too.
       socket.once('close', () => proxyReq.destroy());
     });
@@ -75,6 +98,12 @@ export class ProxyServer {
     this.inFlight--;
   };
 
+  /** An answer cutover gives itself, without a backend: counted per route ('' when none matched). */
+  private answer(res: ServerResponse, route: string, status: number, code: string, message: string, headers?: Record<string, string>): void {
+    this.stats.answer(route, status);
+    sendError(res, status, code, message, {}, headers);
+  }
+
   private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlight++;
     res.once('close', this.done);
@@ -82,21 +111,20 @@ export class ProxyServer {
     // connection closes (`Connection: close`), so clients reconnect to another replica.
     if (this.exchangeOptions.closing) res.shouldKeepAlive = false;
     const m = this.control.maintenance;
-    if (m.enabled) {
-      return sendError(res, 503, 'maintenance', m.message, {}, { 'retry-after': String(m.retryAfterSeconds) });
-    }
+    if (m.enabled) return this.answer(res, '', 503, 'maintenance', m.message, { 'retry-after': String(m.retryAfterSeconds) });
     const table = this.table;
     const url = req.url ?? '/';
     if (url.charCodeAt(0) !== 47 /* / */ || req.method === 'CONNECT') {
-      return sendError(res, 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
+      return this.answer(res, '', 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
     }
+    // RFC 9112 section 3.2: a request with more than one Host field gets 400.
+    if (hostCount(req.rawHeaders) > 1) return this.answer(res, '', 400, 'bad_host', 'the request has more than one Host header');
     const q = url.indexOf('?');
     const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
-    if (!route) return sendError(res, 404, 'no_route', `no route matches ${req.method} ${url}`);
-    const backend = this.choose(route, req, table);
-    if (backend === undefined) {
-      return sendError(res, 400, 'bad_override', `header ${table.overrideHeader} must be legacy or candidate`);
-    }
+    if (!route) return this.answer(res, '', 404, 'no_route', `no route matches ${req.method} ${url}`);
+    const chosen = this.select(route, req, table);
+    if (typeof chosen === 'string') return this.refuseOverride(res, route.name, chosen);
+    const { backend, series } = chosen;
     const cluster = table.clusters[backend];
     const headers: string[] = [];
     const requestId = upstreamHeaders(req, headers);
@@ -107,7 +135,7 @@ export class ProxyServer {
       res,
       backend,
       cluster,
-      route.series[backend],
+      series,
       {
         path: url,
         method: req.method as 'GET',
@@ -123,13 +151,28 @@ export class ProxyServer {
     x.start();
   };
 
-  /** The backend for a request; undefined when the override header holds a bad value. */
-  private choose(route: CompiledRoute, req: IncomingMessage, table: RoutingTable): BackendName | undefined {
-    if (table.overrideHeader) {
-      const forced = req.headers[table.overrideHeader];
-      if (typeof forced === 'string') return parseOverride(forced);
+  /**
+   * The backend for a request and the series that records it: the split's choice, or what an
+   * allowed override header forces (recorded apart, never judged by the guard). A string says
+   * why the override was refused.
+   */
+  private select(route: CompiledRoute, req: IncomingMessage, table: RoutingTable): { backend: BackendName; series: Series } | 'invalid' | 'forbidden' {
+    const o = table.override;
+    if (o) {
+      const value = req.headers[o.header];
+      if (typeof value === 'string') {
+        const r = judgeOverride(o, value, req.socket.remoteAddress);
+        return r === 'invalid' || r === 'forbidden' ? r : { backend: r, series: route.series.forced[r] };
+      }
     }
-    return decide(route.split, route.name, stickyKey(route, req.headers));
+    const backend = decide(route.split, route.name, stickyKey(route, req.headers));
+    return { backend, series: route.series[backend] };
+  }
+
+  private refuseOverride(res: ServerResponse, route: string, why: 'invalid' | 'forbidden'): void {
+    const name = this.table.override?.header;
+    if (why === 'invalid') this.answer(res, route, 400, 'bad_override', `header ${name} must be legacy or candidate`);
+    else this.answer(res, route, 403, 'override_refused', `header ${name} is not allowed from this client or lacks the right token`);
   }
 
   private readonly accessLog = (x: Exchange): void => {
@@ -152,36 +195,60 @@ export class ProxyServer {
     socket.once('close', () => this.upgraded.delete(socket));
     // A client that half-closes has gone: do not keep the socket (and the upstream) open for it.
     socket.once('end', () => socket.destroy());
-    if (this.control.maintenance.enabled) return refuse('503 Service Unavailable');
     const table = this.table;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
-    if (!route) return refuse('404 Not Found');
-    const backend = this.choose(route, req, table);
-    if (!backend) return refuse('400 Bad Request');
+    const route = this.control.maintenance.enabled ? undefined : matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
+    if (this.control.maintenance.enabled) {
+      this.stats.answer('', 503);
+      return refuse('503 Service Unavailable');
+    }
+    if (!route) {
+      this.stats.answer('', 404);
+      return refuse('404 Not Found');
+    }
+    const chosen = this.select(route, req, table);
+    if (typeof chosen === 'string') {
+      this.stats.answer(route.name, chosen === 'invalid' ? 400 : 403);
+      return refuse(chosen === 'invalid' ? '400 Bad Request' : '403 Forbidden');
+    }
+    const { backend, series } = chosen;
     const cluster = table.clusters[backend];
     const node = cluster.next();
+    // An upgrade is a request like any other: in flight until the upstream answers, then one
+    // record: 101 is a success, a refusal is its status, a failure its kind.
+    const flight = { started: this.now() };
+    series.inFlight.add(flight);
+    let recorded = false;
+    const record = (status: number, error: ErrorKind | null) => {
+      if (recorded) return;
+      recorded = true;
+      series.inFlight.delete(flight);
+      const now = this.now();
+      const us = (now - flight.started) * 1000;
+      series.record(now, status, error, error === 'timeout' ? Math.max(us, cluster.responseMs * 1000) : us, status === 0 && error === null);
+    };
     // Until the upstream answers the upgrade, the same response timeout as plain requests;
     // afterwards the connection may idle as long as the two ends like (cleared in proxyReqWs).
     // (A timer of our own: http-proxy resets the socket's own timeout to 0.)
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      route.series[backend].transportError(this.now(), 'timeout');
+      record(0, 'timeout');
       refuse('504 Gateway Timeout');
       setTimeout(() => socket.destroy(), 1000).unref(); // in case the client never closes its side
     }, cluster.responseMs);
-    this.upgradeTimers.set(socket, timer);
+    this.upgradeTimers.set(socket, { timer, record });
     socket.once('close', () => {
       clearTimeout(timer);
       this.upgradeTimers.delete(socket);
+      record(0, null); // the client left before the upstream answered
     });
     this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
       if (timedOut) return; // already answered 504 and counted; this is the abandoned upstream
       const kind = errorKind(err);
       if (kind === 'refused') cluster.refused(node);
-      route.series[backend].transportError(this.now(), kind);
+      record(0, kind);
       refuse(kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway');
     });
   };
@@ -219,4 +286,14 @@ export class ProxyServer {
   get closing(): boolean {
     return this.exchangeOptions.closing;
   }
+}
+
+/** How many Host fields a request carries (node keeps only the first in req.headers). */
+function hostCount(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
+  return n;
 }

@@ -5,16 +5,18 @@ import type { Control } from '../control/control.js';
 import { compileRoute, type CompiledRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
 import { Cluster } from './cluster.js';
+import type { OverrideRule } from './override.js';
 
 export interface RoutingTable {
   readonly routes: readonly CompiledRoute[];
   readonly clusters: Readonly<Record<BackendName, Cluster>>;
-  readonly overrideHeader: string | false;
+  /** The override header and who may use it; undefined when it is off. */
+  readonly override: OverrideRule | undefined;
   readonly servedByHeader: string | false;
   readonly accessLog: boolean;
 }
 
-export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable): RoutingTable {
+export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, override?: OverrideRule): RoutingTable {
   const routes = config.routes.map((r) => compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)));
   const clusters = {} as Record<BackendName, Cluster>;
   for (const b of BACKENDS) {
@@ -30,7 +32,7 @@ export function buildTable(config: Config, control: Control, stats: Stats, previ
   return {
     routes,
     clusters,
-    overrideHeader: config.overrideHeader === false ? false : config.overrideHeader.toLowerCase(),
+    override,
     servedByHeader: config.servedByHeader,
     accessLog: config.log.accessLog,
   };

@@ -23,6 +23,15 @@ export class Counters {
   other = 0;
   /** Clients that went away before their response was complete. */
   clientAborts = 0;
+  /**
+   * Requests left out of the guard's figures: the client went away before any response and
+   * before the slow threshold, so nothing is known about how the backend would have done.
+   */
+  unjudged = 0;
+  /** Requests slower than the series' slow threshold: responses, timeouts and aborts at their age. */
+  slow = 0;
+  /** 502/504 answers cutover wrote itself because this backend failed before responding. */
+  gatewayAnswers = 0;
 
   add(o: Counters): void {
     this.requests += o.requests;
@@ -32,13 +41,23 @@ export class Counters {
     this.timeout += o.timeout;
     this.other += o.other;
     this.clientAborts += o.clientAborts;
+    this.unjudged += o.unjudged;
+    this.slow += o.slow;
+    this.gatewayAnswers += o.gatewayAnswers;
   }
 
   clear(): void {
     this.requests = 0;
     this.status.fill(0);
     this.refused = this.reset = this.timeout = this.other = this.clientAborts = 0;
+    this.unjudged = this.slow = this.gatewayAnswers = 0;
   }
+}
+
+/** A request in flight, as the series sees it. */
+export interface InFlight {
+  /** Monotonic ms when it was dispatched. */
+  started: number;
 }
 
 interface Slice {
@@ -72,30 +91,68 @@ export class Series {
     this.head = this.ring[0];
   }
 
-  /** A response arrived: status and latency from dispatch to response headers (µs). */
-  response(now: number, status: number, latencyUs: number): void {
-    const s = this.slice(now);
-    s.counters.requests++;
-    const cls = (status / 100) | 0;
-    if (cls >= 1 && cls <= 5) s.counters.status[cls - 1]++;
-    (s.histogram ??= newHistogram()).recordValue(latencyUs < 1 ? 1 : latencyUs);
-  }
+  /**
+   * Latency (µs) above which a request counts as slow: the guard's latency threshold for the
+   * route (Infinity when it has none). Set by the guard when it is configured.
+   */
+  slowUs = Infinity;
 
   /**
-   * The upstream failed (refused, reset, timed out, ...). `counted` says whether the request was
-   * already counted, i.e. its response had started when the body broke off.
+   * How long (ms) an upstream request is kept going after its client gave up before any response,
+   * to learn whether the backend would have answered in time (a client timeout must not hide a
+   * hang). 0 aborts the upstream at once. Set by the guard.
    */
-  transportError(now: number, kind: ErrorKind, counted = false): void {
-    const s = this.slice(now);
-    if (!counted) s.counters.requests++;
-    s.counters[kind]++;
+  watchAbortedMs = 0;
+
+  /**
+   * Requests in flight, oldest first (a Set iterates in insertion order), so that a backend that
+   * hangs is visible before anything completes.
+   */
+  readonly inFlight = new Set<InFlight>();
+
+  /**
+   * One request is over: its one and only record, with everything known about it.
+   * @param status the upstream's status, 0 when no response came
+   * @param error the transport failure, if any (with a status: the body broke off after the headers)
+   * @param latencyUs time to the response headers; for a timeout or an abort without response, the request's age
+   * @param aborted the client went away before its response was complete
+   */
+  record(now: number, status: number, error: ErrorKind | null, latencyUs: number, aborted: boolean): void {
+    const c = this.slice(now);
+    const k = c.counters;
+    k.requests++;
+    if (aborted) k.clientAborts++;
+    if (status > 0) {
+      const cls = (status / 100) | 0;
+      if (cls >= 1 && cls <= 5) k.status[cls - 1]++;
+      this.latency(c, latencyUs);
+      if (error !== null) k[error]++;
+    } else if (error !== null) {
+      k[error]++;
+      if (!aborted) k.gatewayAnswers++;
+      // A timeout is a latency of at least the timeout, in every latency rule.
+      if (error === 'timeout') this.latency(c, latencyUs);
+    } else if (latencyUs > this.slowUs) {
+      this.latency(c, latencyUs); // gave up after the threshold: slow at its age
+    } else {
+      k.unjudged++; // gave up early: no evidence either way
+    }
   }
 
-  /** The client went away. `counted` says whether the request was already counted (response started). */
-  clientAbort(now: number, counted: boolean): void {
-    const s = this.slice(now);
-    if (!counted) s.counters.requests++;
-    s.counters.clientAborts++;
+  private latency(c: Slice, us: number): void {
+    if (us > this.slowUs) c.counters.slow++;
+    (c.histogram ??= newHistogram()).recordValue(us < 1 ? 1 : us);
+  }
+
+  /** Ages (ms) of the requests in flight for at least `minMs`, oldest first. */
+  inFlightAges(now: number, minMs: number, limit = 10_000): number[] {
+    const out: number[] = [];
+    for (const r of this.inFlight) {
+      const age = now - r.started;
+      if (age < minMs || out.length >= limit) break;
+      out.push(age);
+    }
+    return out;
   }
 
   /** Everything recorded in the last `seconds` (the current, partial slice included). */
@@ -107,6 +164,27 @@ export class Series {
       if (s.index >= oldest && s.index <= this.headIndex) addSlice(out, s);
     }
     return out;
+  }
+
+  /**
+   * The counters of the last `seconds` without merging histograms (cheap: the guard reads this
+   * for every route every interval), with how many requests had a latency; the merged histogram
+   * only when asked for.
+   */
+  windowCounters(now: number, seconds: number, withHistogram = false): { counters: Counters; timed: number; histogram?: Histogram } {
+    this.slice(now);
+    const oldest = this.headIndex - Math.ceil((seconds * 1000) / this.sliceMs) + 1;
+    const counters = new Counters();
+    let timed = 0;
+    const histogram = withHistogram ? newHistogram() : undefined;
+    for (const s of this.ring) {
+      if (s.index < oldest || s.index > this.headIndex) continue;
+      counters.add(s.counters);
+      const n = s.histogram?.totalCount ?? 0;
+      timed += n;
+      if (histogram && n > 0) histogram.add(s.histogram!);
+    }
+    return { counters, timed, histogram };
   }
 
   /** Everything since the series was created. */

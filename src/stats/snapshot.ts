@@ -6,11 +6,17 @@ import { Counters, newHistogram, type SeriesView } from './series.js';
 
 export interface Snapshot {
   requests: number;
-  /** (5xx + transport errors) / requests; 0 when there were no requests. */
+  /** (5xx + transport errors) / judged requests (all but the early aborts); 0 when there were none. */
   errorRate: number;
   errors: { status5xx: number; refused: number; reset: number; timeout: number; other: number };
   status: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
   clientAborts: number;
+  /** Aborts before any response and before the slow threshold: left out of the guard's figures. */
+  unjudged: number;
+  /** Requests slower than the guard's latency threshold (responses, timeouts, late aborts). */
+  slow: number;
+  /** 502/504 answers cutover wrote itself because the backend failed before responding. */
+  gatewayAnswers: number;
   /** Latency from dispatch to the upstream's response headers, in milliseconds. */
   latencyMs: { count: number; mean: number; p50: number; p90: number; p95: number; p99: number; p999: number; max: number };
   /** HdrHistogram compressed base64 encoding of the latency histogram (µs). */
@@ -27,10 +33,13 @@ export function toSnapshot(view: SeriesView): Snapshot {
   const at = (p: number) => (empty ? 0 : round3(h.getValueAtPercentile(p)));
   return {
     requests: c.requests,
-    errorRate: c.requests === 0 ? 0 : (c.status[4] + transport) / c.requests,
+    errorRate: c.requests - c.unjudged === 0 ? 0 : (c.status[4] + transport) / (c.requests - c.unjudged),
     errors: { status5xx: c.status[4], refused: c.refused, reset: c.reset, timeout: c.timeout, other: c.other },
     status: { '1xx': c.status[0], '2xx': c.status[1], '3xx': c.status[2], '4xx': c.status[3], '5xx': c.status[4] },
     clientAborts: c.clientAborts,
+    unjudged: c.unjudged,
+    slow: c.slow,
+    gatewayAnswers: c.gatewayAnswers,
     latencyMs: {
       count: h.totalCount,
       mean: empty ? 0 : round3(h.mean),
@@ -61,6 +70,9 @@ export function mergeSnapshots(snaps: readonly Snapshot[]): Snapshot {
     c.timeout += s.errors.timeout;
     c.other += s.errors.other;
     c.clientAborts += s.clientAborts;
+    c.unjudged += s.unjudged ?? 0;
+    c.slow += s.slow ?? 0;
+    c.gatewayAnswers += s.gatewayAnswers ?? 0;
     if (s.histogram) view.histogram.add(hdr.decodeFromCompressedBase64(s.histogram, 32, false));
   }
   return toSnapshot(view);

@@ -5,7 +5,11 @@ import { Series, type SeriesView } from './series.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
 
 export type Clock = () => number;
-export type RouteSeries = Record<BackendName, Series>;
+/**
+ * The series of one route: what the split sent to each backend, and apart from it what the
+ * override header forced there (testers' traffic, never part of the guard's figures).
+ */
+export type RouteSeries = Record<BackendName, Series> & { readonly forced: Record<BackendName, Series> };
 
 export interface BackendStats {
   window: Snapshot;
@@ -31,10 +35,22 @@ export class Stats {
     let s = this.routes.get(name);
     if (!s) {
       const retain = Math.max(this.windowSeconds, this.retainSeconds);
-      s = { legacy: new Series(retain), candidate: new Series(retain) };
+      s = { legacy: new Series(retain), candidate: new Series(retain), forced: { legacy: new Series(retain), candidate: new Series(retain) } };
       this.routes.set(name, s);
     }
     return s;
+  }
+
+  /**
+   * Answers cutover gave without any backend (maintenance, no route, a request it refused), by
+   * route ('' when none matched) and status. Only these paths count here, never a proxied one.
+   */
+  readonly answered = new Map<string, Map<number, number>>();
+
+  answer(route: string, status: number): void {
+    let m = this.answered.get(route);
+    if (!m) this.answered.set(route, (m = new Map()));
+    m.set(status, (m.get(status) ?? 0) + 1);
   }
 
   /** Forget routes that no longer exist. */
@@ -51,13 +67,14 @@ export class Stats {
     return toSnapshot(this.route(route)[backend].window(this.clock(), seconds));
   }
 
-  /** Raw cumulative and window views of every series (for /metrics). */
-  views(): Array<{ route: string; backend: BackendName; cumulative: SeriesView; window: SeriesView }> {
+  /** Raw cumulative and window views of every series (for /metrics); forced series included, marked. */
+  views(): Array<{ route: string; backend: BackendName; forced: boolean; cumulative: SeriesView; window: SeriesView }> {
     const now = this.clock();
     const out = [];
     for (const [route, s] of this.routes) {
       for (const backend of ['legacy', 'candidate'] as const) {
-        out.push({ route, backend, cumulative: s[backend].cumulative(now), window: s[backend].window(now, this.windowSeconds) });
+        out.push({ route, backend, forced: false, cumulative: s[backend].cumulative(now), window: s[backend].window(now, this.windowSeconds) });
+        out.push({ route, backend, forced: true, cumulative: s.forced[backend].cumulative(now), window: s.forced[backend].window(now, this.windowSeconds) });
       }
     }
     return out;
@@ -68,14 +85,14 @@ export class Stats {
     return this.route(route)[backend].window(this.clock(), seconds);
   }
 
-  /** Window and cumulative snapshots of both backends of one route. */
-  routeSnapshot(route: string): Record<BackendName, BackendStats> {
+  /** Window and cumulative snapshots of both backends of one route, and of the forced requests. */
+  routeSnapshot(route: string): Record<BackendName, BackendStats> & { forced: Record<BackendName, BackendStats> } {
     const now = this.clock();
     const s = this.route(route);
     const both = (series: Series): BackendStats => ({
       window: toSnapshot(series.window(now, this.windowSeconds)),
       cumulative: toSnapshot(series.cumulative(now)),
     });
-    return { legacy: both(s.legacy), candidate: both(s.candidate) };
+    return { legacy: both(s.legacy), candidate: both(s.candidate), forced: { legacy: both(s.forced.legacy), candidate: both(s.forced.candidate) } };
   }
 }

@@ -136,10 +136,10 @@ export interface TwoBackendProxy {
 }
 
 /** Two named backends ("legacy", "candidate") behind a proxy with these routes, and a client. */
-export async function startTwoBackendProxy(routes: unknown[], options: Partial<AppOptions> = {}): Promise<TwoBackendProxy> {
+export async function startTwoBackendProxy(routes: unknown[], options: Partial<AppOptions> = {}, extra: ConfigInput = {}): Promise<TwoBackendProxy> {
   const legacy = await named('legacy');
   const candidate = await named('candidate');
-  const proxy = await startProxy(testConfig([legacy.url], [candidate.url], { routes }), options);
+  const proxy = await startProxy(testConfig([legacy.url], [candidate.url], { routes, ...extra }), options);
   const http = client();
   return {
     legacy,

@@ -1,0 +1,40 @@
+// What the guard reads from one series for one window: counters summed over the window's
+// slices (no histogram merge unless a relative latency rule needs one) and the ages of the
+// requests still in flight. Pure reading; the runner and the policy tests share it.
+import type { Histogram } from 'hdr-histogram-js';
+import type { Series } from '../stats/series.js';
+import type { Figures, LatencyDistribution } from './rules.js';
+
+/** One backend's figures over one window: counters only, unless a relative latency rule needs the histogram. */
+export function figuresOf(series: Series, now: number, seconds: number, inFlightMs: number[], timeoutMs: number, withLatency: boolean): Figures {
+  const w = series.windowCounters(now, seconds, withLatency);
+  const c = w.counters;
+  const h = w.histogram;
+  const latency: LatencyDistribution | undefined = h && {
+    count: h.totalCount,
+    valueAtRank: (rank) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(Math.min(100, (100 * rank) / h.totalCount)) / 1000),
+    countAbove: (ms) => countAbove(h, ms * 1000),
+  };
+  return {
+    requests: c.requests - c.unjudged,
+    errors: c.status[4] + c.refused + c.reset + c.timeout + c.other,
+    timed: w.timed,
+    slow: c.slow,
+    inFlightMs,
+    timeoutMs,
+    latency,
+  };
+}
+
+/** Recorded values above `us` in an HDR histogram. */
+function countAbove(h: Histogram, us: number): number {
+  let n = 0;
+  const it = (h as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    if (v.valueIteratedTo > us) n += v.countAtValueIteratedTo;
+  }
+  return n;
+}
+
