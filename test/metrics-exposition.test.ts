@@ -53,8 +53,14 @@ it('counts requests, latency and control state as the traffic happened', async (
   // every legacy response took at least 5 ms
   expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="0.0025"}`)).toBe(0);
   expect(m.get(`cutover_upstream_latency_seconds_bucket{${l},le="60"}`)).toBe(83);
-  expect(m.get(`cutover_upstream_latency_window_seconds{${l},quantile="0.5"}`)).toBeGreaterThanOrEqual(0.005);
-  expect(m.get(`cutover_upstream_latency_window_seconds_count{${c}}`)).toBe(20);
+  expect(m.get(`cutover_upstream_window_p50_seconds{${l}}`)).toBeGreaterThanOrEqual(0.005);
+  expect(m.get(`cutover_upstream_window_p999_seconds{${l}}`)).toBeGreaterThanOrEqual(m.get(`cutover_upstream_window_p50_seconds{${l}}`)!);
+  expect(m.get(`cutover_upstream_window_responses{${c}}`)).toBe(20);
+  // The window moves, so what is read over it goes up and down: gauges, never a summary whose
+  // _count and _sum Prometheus would take for counters.
+  expect(r.body).toMatch(/^# TYPE cutover_upstream_window_p99_seconds gauge$/m);
+  expect(r.body).toMatch(/^# TYPE cutover_upstream_window_responses gauge$/m);
+  expect(r.body).not.toMatch(/^# TYPE cutover_\w+ summary$/m);
   expect(m.get(`cutover_upstream_errors_total{${l},kind="refused"}`)).toBe(0);
   expect(m.get(`cutover_client_aborts_total{${l}}`)).toBe(0);
   expect(m.get('cutover_candidate_percent{route="default"}')).toBe(30);
