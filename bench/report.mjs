@@ -20,7 +20,7 @@ export function table(header, rows) {
 }
 
 export function renderThroughput(r) {
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'x direct', 'x nginx', 'p99 x nginx', 'candidate', 'proxy CPU', 'CPU us/req', 'load CPU', 'other CPU'];
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'x direct', 'x nginx', 'p99 x nginx', 'candidate', 'proxy CPU', 'CPU us/req', 'CPU x bare', 'peak RSS MiB', 'RSS x bare', 'load CPU', 'other CPU'];
   const rows = r.rows.map((row) => {
     const q = r.ratios[row.target];
     return [
@@ -36,6 +36,9 @@ export function renderThroughput(r) {
       percent(row.split.candidateShare, 2),
       row.cpuPercent.proxy === null ? '-' : `${row.cpuPercent.proxy} %`,
       fixed(row.proxyCpuUsPerRequest, 1),
+      times(q.proxyCpuPerRequestVsBareUndici),
+      fixed(row.proxyRssMiB?.peak, 1),
+      times(q.peakRssVsBareUndici),
       `${row.cpuPercent.loadCore} %`,
       `${row.cpuPercent.other} %`,
     ];
@@ -45,6 +48,7 @@ export function renderThroughput(r) {
     table(header, rows),
     `  latency: 2xx responses as seen by autocannon, microsecond resolution; candidate: share of requests the candidate backend served (its own count)`,
     `  proxy CPU: the proxy process, % of one core, and its CPU time per request; load CPU: autocannon + both backends, % of one core; other CPU: every other process on the machine`,
+    `  peak RSS: the proxy's resident memory high-water mark (VmHWM) over warm-up and measured run; x bare: against bare-undici, a node:http + undici Pool.dispatch proxy with no split or stats`,
   ];
   const capped = r.rows.filter((row) => row.cpuPercent.loadCore >= LOAD_SATURATED).map((row) => row.target);
   if (capped.length > 0) {
@@ -71,6 +75,12 @@ export function renderThroughput(r) {
     const [c, n] = ['cutover', 'nginx'].map((t) => r.rows.find((row) => row.target === t));
     out.push(
       `  cutover CPU per request: ${cpuVsNginx.toFixed(2)}x nginx's (${c.proxyCpuUsPerRequest} vs ${n.proxyCpuUsPerRequest} us); a full core at that cost is about ${perCore(c)} vs ${perCore(n)} req/s (an estimate; it ignores latency)`,
+    );
+  }
+  const b = r.cutoverVsBaselines;
+  if (b && (b.cpuPerRequestVsBareUndici !== null || b.p99VsNginx !== null)) {
+    out.push(
+      `  cutover vs bare undici: ${times(b.cpuPerRequestVsBareUndici)} CPU per request, ${times(b.peakRssVsBareUndici)} peak RSS (what routing, split, stats and the admin cost); cutover vs nginx: ${times(b.p99VsNginx)} p99`,
     );
   }
   for (const row of r.rows) {

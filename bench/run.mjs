@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: measures cutover against baselines taken in the same run (straight to the
-// backend, and nginx when it is installed), prints a table and writes bench/results/<time>.json.
+// backend, a bare undici proxy, and nginx when it is installed), prints a table and writes
+// bench/results/<time>.json.
 // Never fails on a timing: exits 0 unless something could not start (1), the arguments are wrong
 // (2) or the run was interrupted (130). Everything listens on 127.0.0.1, every run is bounded in
 // time, and every child process is stopped by its PID at the end, on error and on Ctrl-C.
 //
 // Where things run (2 cores, taskset available): this process (autocannon, in-process) and the
-// backends on the first core, the proxy under test (cutover or nginx) alone on the second.
+// backends on the first core, the proxy under test (cutover, bare undici or nginx) alone on the second.
 //
 // Scenarios are functions in bench/scenarios/ taking a context and returning plain data;
 // bench/report.mjs renders them. A new scenario is one more entry below, with its time budget.
@@ -25,8 +26,8 @@ import { throughputScenario } from './scenarios/throughput.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
-  // Each target: warm-up + measured run + start/stop; three targets, with room to spare.
-  throughput: { run: throughputScenario, budgetSeconds: (o) => 3 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
+  // Each target: warm-up + measured run + start/stop; four targets, with room to spare.
+  throughput: { run: throughputScenario, budgetSeconds: (o) => 4 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
 };
 

@@ -1,4 +1,4 @@
-// CPU pinning with taskset (util-linux) and CPU-time accounting from /proc.
+// CPU pinning with taskset (util-linux), and CPU-time and memory accounting from /proc.
 // The proxy under test gets a core to itself; this process (the autocannon load generator, which
 // runs in-process) and the backends share another. This process pins itself with
 // `taskset -a -p` (every thread it has; threads started later inherit it), the children are
@@ -69,6 +69,21 @@ export function cpuSeconds(pid) {
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * Resident memory of a process from /proc/PID/status, in bytes: `rss` now and `peak` (VmHWM, the
+ * kernel's high-water mark over the process's life, so no sampling can miss the top). null fields
+ * when the process is gone.
+ */
+export function memoryOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field) => Number(new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(status)?.[1]) * 1024 || null;
+    return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+  } catch {
+    return { rss: null, peak: null };
   }
 }
 

@@ -1,12 +1,15 @@
 // The throughput scenario of issue 2: the same load (connections, duration, warm-up) straight at
-// the legacy backend (the baseline), through cutover with a 90/10 split, and through nginx with
-// weights 9/1 when it is installed. Returns plain data; bench/report.mjs turns it into a table.
+// the legacy backend (the baseline), through cutover with a 90/10 split, through a bare undici
+// proxy (bench/lib/bare-undici-proxy.mjs: what Node.js + undici cost without cutover's features)
+// with the same 90/10 share, and through nginx with weights 9/1 when it is installed. Every proxy
+// runs alone on the proxy core. Returns plain data; bench/report.mjs turns it into a table.
 import { servedCount, startBackend } from '../lib/backends.mjs';
+import { startBareUndici } from '../lib/bare-undici-proxy.mjs';
 import { compare } from '../lib/compare.mjs';
 import { startCutover } from '../lib/cutover.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { findNginx, startNginx } from '../lib/nginx.mjs';
-import { allProcessesCpu, busiestOthers, cpuSeconds, machineBusySeconds } from '../lib/pin.mjs';
+import { allProcessesCpu, busiestOthers, cpuSeconds, machineBusySeconds, memoryOf } from '../lib/pin.mjs';
 
 const CANDIDATE_PERCENT = 10;
 
@@ -22,9 +25,11 @@ export async function throughputScenario(ctx) {
 
     await throughProxy(ctx, result, backends, 'cutover', () => startCutover(ctx, { legacy, candidate, candidatePercent: CANDIDATE_PERCENT }));
 
+    const upstreams = [{ url: legacy.url, weight: 100 - CANDIDATE_PERCENT }, { url: candidate.url, weight: CANDIDATE_PERCENT }];
+    await throughProxy(ctx, result, backends, 'bare-undici', () => startBareUndici(ctx, { upstreams }));
+
     const nginxBin = findNginx();
     if (nginxBin) {
-      const upstreams = [{ url: legacy.url, weight: 100 - CANDIDATE_PERCENT }, { url: candidate.url, weight: CANDIDATE_PERCENT }];
       await throughProxy(ctx, result, backends, 'nginx', () => startNginx(ctx, { bin: nginxBin, upstreams }));
     } else {
       result.notes.push('nginx not found on PATH: no nginx baseline, no ratios to nginx');
@@ -64,6 +69,7 @@ async function throughProxy(ctx, result, backends, target, start) {
 async function measure(ctx, { target, url, backends, proxy, expectedCandidateShare }) {
   const { connections, durationSeconds, warmupSeconds, signal } = { ...ctx.opts, signal: ctx.signal };
   ctx.log(`${target}: warm-up ${warmupSeconds} s, then ${durationSeconds} s with ${connections} connections`);
+  const idle = proxy ? memoryOf(proxy.pid) : undefined;
   if (warmupSeconds > 0) await runLoad({ url, connections, durationSeconds: warmupSeconds, signal });
   const before = await snapshot(backends, proxy);
   const load = await runLoad({ url, connections, durationSeconds, signal });
@@ -89,6 +95,9 @@ async function measure(ctx, { target, url, backends, proxy, expectedCandidateSha
     busiestOtherProcesses: busiestOthers(before.processes, after.processes, new Set([process.pid, proxy?.pid, ...backends.map((b) => b.pid)]), wall),
     // Proxy CPU time per request served: the proxy's cost, whichever side was the bottleneck.
     proxyCpuUsPerRequest: proxy && total > 0 ? Math.round(((after.cpu.proxy - before.cpu.proxy) * 1e6 * 10) / total) / 10 : null,
+    // The proxy's resident memory (MiB) before the warm-up, and its peak (the kernel's high-water
+    // mark, read after the measured run, so the peak under load whatever the sampling).
+    proxyRssMiB: proxy ? { idle: mib(idle.rss), peak: mib(after.memory.peak) } : null,
   };
 }
 
@@ -98,6 +107,7 @@ async function snapshot(backends, proxy) {
     at: performance.now(),
     processes: allProcessesCpu(),
     served: Object.fromEntries(backends.map((b, i) => [b.name, counts[i]])),
+    memory: proxy ? memoryOf(proxy.pid) : undefined,
     cpu: {
       proxy: proxy ? cpuSeconds(proxy.pid) : NaN,
       load: cpuSeconds(process.pid) + backends.reduce((s, b) => s + cpuSeconds(b.pid), 0),
@@ -105,3 +115,5 @@ async function snapshot(backends, proxy) {
     },
   };
 }
+
+const mib = (bytes) => (bytes === null ? null : Math.round((bytes / 1048576) * 10) / 10);

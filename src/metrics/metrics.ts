@@ -7,12 +7,19 @@ import type { Stats } from '../stats/store.js';
 
 /** Prometheus histogram buckets (seconds) for 1 ms .. 60 s upstream latency. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-const QUANTILES: Array<[string, number]> = [
-  ['0.5', 50],
-  ['0.9', 90],
-  ['0.99', 99],
-  ['0.999', 99.9],
+/** Window percentiles, one gauge each: cutover_upstream_window_p50_seconds and so on. */
+const WINDOW_PERCENTILES: Array<[string, number]> = [
+  ['p50', 50],
+  ['p90', 90],
+  ['p99', 99],
+  ['p999', 99.9],
 ];
+/**
+ * prom-client's default metrics that `promtool check metrics` rejects: gauges named `_total`
+ * (a suffix reserved for counters). Each is the sum over the type label of its namesake without
+ * `_total` (nodejs_active_handles{type} and so on), which stays, so nothing is lost.
+ */
+const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
 export interface MetricsDeps {
@@ -35,6 +42,7 @@ type View = { route: string; backend: string; forced: boolean; cumulative: Serie
 export function createMetrics(deps: MetricsDeps): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const name of REJECTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
 
   // One read of the stats per scrape, shared by the metrics below. The per-backend metrics
   // describe the split's traffic; requests forced by the override header appear only in
@@ -93,8 +101,27 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       }
     },
   );
-  registry.registerMetric(windowSummary(views, deps.stats.windowSeconds) as never);
   registry.registerMetric(latencyHistogram(views) as never);
+
+  // The sliding window as gauges: quantiles of the last windowSeconds go up and down, and so does
+  // their sample size, which a summary's _count/_sum must not (Prometheus takes those as counters
+  // and rate() over them goes wrong when the window moves). No responses in the window: NaN, not
+  // a made-up 0. Rates and quantiles over time come from cutover_upstream_latency_seconds.
+  const window = `over the last ${deps.stats.windowSeconds} s (stats.windowSeconds)`;
+  for (const [suffix, percentile] of WINDOW_PERCENTILES) {
+    const help = `Upstream latency, ${percentile}th percentile ${window}, exact from the HDR histograms; NaN without responses.`;
+    gauge(`cutover_upstream_window_${suffix}_seconds`, help, ['route', 'backend'], (g) => {
+      g.reset();
+      for (const v of views()) {
+        const h = v.window.histogram;
+        g.set({ route: v.route, backend: v.backend }, h.totalCount === 0 ? Number.NaN : h.getValueAtPercentile(percentile) / 1e6);
+      }
+    });
+  }
+  gauge('cutover_upstream_window_responses', `Upstream responses ${window}: the sample behind the window percentiles.`, ['route', 'backend'], (g) => {
+    g.reset();
+    for (const v of views()) g.set({ route: v.route, backend: v.backend }, v.window.histogram.totalCount);
+  });
 
   gauge('cutover_candidate_percent', 'Share of requests the candidate gets, per route (0..100).', ['route'], (g) => {
     g.reset();
@@ -155,32 +182,6 @@ function latencyHistogram(views: () => View[]) {
         values.push({ metricName: `${name}_count`, labels, value: total });
       }
       return { name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
-    },
-  };
-}
-
-/** Exact window quantiles from the HDR histograms, exposed as a Prometheus summary. */
-function windowSummary(views: () => View[], windowSeconds: number) {
-  const name = 'cutover_upstream_latency_window_seconds';
-  const help = `Upstream latency quantiles over the last ${windowSeconds} s, exact from the HDR histograms.`;
-  return {
-    name,
-    help,
-    type: 'summary',
-    aggregator: 'sum',
-    reset() {},
-    get() {
-      const values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }> = [];
-      for (const v of views()) {
-        const labels = { route: v.route, backend: v.backend };
-        const h = v.window.histogram;
-        const n = h.totalCount;
-        // No observations: NaN, as Prometheus summaries do, rather than a made-up 0.
-        for (const [q, p] of QUANTILES) values.push({ labels: { ...labels, quantile: q }, value: n === 0 ? Number.NaN : h.getValueAtPercentile(p) / 1e6 });
-        values.push({ metricName: `${name}_sum`, labels, value: n === 0 ? 0 : (h.mean * n) / 1e6 });
-        values.push({ metricName: `${name}_count`, labels, value: n });
-      }
-      return { name, help, type: 'summary', values, aggregator: 'sum' };
     },
   };
 }
