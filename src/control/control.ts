@@ -43,6 +43,8 @@ export interface Persistence {
   /** False when a change is in memory only, after a write failed, until the next one succeeds. */
   persisted: boolean;
   lastError: string | null;
+  /** A change is not on disk yet (a write is due, in flight or waiting for a retry). */
+  pending: boolean;
   writes: number;
   failures: number;
 }
@@ -295,9 +297,9 @@ export class Control {
   }
 
   persistence(): Persistence {
-    if (!this.durability) return { file: null, persisted: false, lastError: null, writes: 0, failures: 0 };
+    if (!this.durability) return { file: null, persisted: false, lastError: null, pending: false, writes: 0, failures: 0 };
     const s = this.durability.status();
-    return { file: this.durability.file, persisted: s.healthy, lastError: s.lastError?.message ?? null, writes: s.writes, failures: s.failures };
+    return { file: this.durability.file, persisted: s.healthy, lastError: s.lastError?.message ?? null, pending: s.pending, writes: s.writes, failures: s.failures };
   }
 
   private track(t: { changed: boolean; away: boolean; undo: Undo[] }): Promise<Saved> {
