@@ -7,7 +7,7 @@ import { createAdminServer } from './admin/server.js';
 import { loadConfigFile } from './config/load.js';
 import { isLoopback } from './config/net.js';
 import { BACKENDS, type Config } from './config/schema.js';
-import { Control, type Change, type Source } from './control/control.js';
+import { Control, type Change, type Saved, type Source } from './control/control.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
@@ -30,6 +30,8 @@ export interface ReloadResult {
   warnings: string[];
   routes: Record<string, number>;
   changes: Change[];
+  /** Whether the percentages it applied are on disk (false: see warnings). */
+  persisted: boolean;
 }
 
 export interface AppOptions {
@@ -59,6 +61,8 @@ export class App {
   adminAddress: AddressInfo | undefined;
   readonly startedAt = Date.now();
   private shuttingDown = false;
+  /** The first state write, made at start-up. */
+  private readonly restored: Promise<Saved>;
 
   constructor(readonly options: AppOptions) {
     const config = (this.config = options.config);
@@ -75,7 +79,7 @@ export class App {
     this.stateFile = stateFilePath(config, options.configFile);
     const store = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     this.control = new Control(config, store, this.logger, options.clock);
-    this.control.restore({ reset: options.resetState });
+    this.restored = this.control.restore({ reset: options.resetState });
     this.proxy = new ProxyServer({
       table: buildTable(config, this.control, this.stats, undefined, overrideRule(config, options.configFile)),
       control: this.control,
@@ -107,6 +111,9 @@ export class App {
   }
 
   async start(): Promise<this> {
+    // Wait for the first write so a state file that cannot be written is reported before traffic
+    // flows; the proxy starts anyway (the data plane never waits on the control plane).
+    await this.restored;
     const { host, port } = this.config.listen;
     this.proxyAddress = await this.proxy.listen(host, port);
     this.logger.info({ address: `http://${hostPort(this.proxyAddress)}`, routes: this.config.routes.length }, 'proxy listening');
@@ -142,7 +149,7 @@ export class App {
     if (forced > 0) this.logger.warn({ forced, graceMs }, 'shutdown: grace period over, cut requests still in flight');
     const { legacy, candidate } = this.proxy.table.clusters;
     await Promise.all([legacy.close(), candidate.close()]);
-    this.control.persist();
+    await this.control.flush();
     await this.admin?.close();
     await this.guard.close();
     this.metrics.close();
@@ -184,15 +191,34 @@ export class App {
     for (const c of retiredClusters(oldTable, table)) void c.close();
 
     const changes: Change[] = [];
+    const saves: Array<Promise<unknown>> = [];
+    let persisted = true;
     if (by.applyPercentages) {
       for (const r of effective.routes) {
         if (this.control.latch(r.name) && r.candidatePercent > 0) {
           warnings.push(`${r.name}: the guard is latched; its percentage stays at ${this.control.percent(r.name)} % until re-armed`);
           continue;
         }
-        changes.push(...this.control.setSplit(r.candidatePercent, { route: r.name, source: by.source, reason: 'reload: percentages from the config file' }));
+        const applied = this.control.setSplit(r.candidatePercent, { route: r.name, source: by.source, reason: 'reload: percentages from the config file' });
+        changes.push(...applied.changes);
+        // A percentage that cannot be saved: a raise is undone, a lowering stays; the rest of the
+        // reload (routes, backends) applies either way, so this is a warning, not an error.
+        saves.push(
+          applied.saved.then(
+            (s) => {
+              if (s.persisted || this.stateFile === undefined) return;
+              persisted = false;
+              warnings.push(`${r.name}: ${s.reason}`);
+            },
+            (err: Error) => {
+              persisted = false;
+              warnings.push(`${r.name}: percentage not applied: ${err.message}`);
+            },
+          ),
+        );
       }
     }
+    await Promise.all(saves);
     const backends = BACKENDS.filter((b) => JSON.stringify(prev.backends[b]) !== JSON.stringify(effective.backends[b]));
     const summary = { routesAdded: added, routesRemoved: removed, backendsChanged: backends, guardChanged: JSON.stringify(prev.guard) !== JSON.stringify(effective.guard) };
     changes.unshift(
@@ -205,7 +231,14 @@ export class App {
       }),
     );
     this.logger.info({ ...summary, warnings, file: this.options.configFile }, 'config reloaded');
-    return { applied: true, ...summary, warnings, routes: Object.fromEntries(this.control.routes().map((r) => [r, this.control.percent(r) ?? 0])), changes };
+    return {
+      applied: true,
+      ...summary,
+      warnings,
+      routes: Object.fromEntries(this.control.routes().map((r) => [r, this.control.percent(r) ?? 0])),
+      changes,
+      persisted: persisted && this.stateFile !== undefined,
+    };
   }
 }
 

@@ -124,6 +124,7 @@ const commands: Record<string, Command> = {
         route: v.route,
         reason: v.reason,
       });
+      warnNotSaved(r);
       printSplits(r.routes);
       return 0;
     },
@@ -137,6 +138,7 @@ const commands: Record<string, Command> = {
         route: v.route,
         reason: v.reason,
       });
+      warnNotSaved(r);
       printSplits(r.routes);
       return 0;
     },
@@ -148,6 +150,7 @@ const commands: Record<string, Command> = {
     async run(v) {
       if (typeof v.reason !== 'string' || v.reason.trim() === '') throw new UsageError('--reason TEXT is required: say why you roll back');
       const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'POST', '/api/v1/rollback', { reason: v.reason });
+      warnNotSaved(r);
       printSplits(r.routes);
       return 0;
     },
@@ -166,6 +169,7 @@ const commands: Record<string, Command> = {
         '/api/v1/maintenance',
         body,
       );
+      warnNotSaved(r);
       process.stdout.write(`maintenance ${r.maintenance.enabled ? `ON (Retry-After ${r.maintenance.retryAfterSeconds} s)` : 'off'}\n`);
       return 0;
     },
@@ -201,6 +205,7 @@ const commands: Record<string, Command> = {
       const target = adminTarget(v.admin as string | undefined);
       if (args[0] === 'rearm' && args.length === 1) {
         const r = await callAdmin<{ changes: unknown[] }>(target, 'POST', '/api/v1/guard/rearm', { route: v.route, reason: v.reason });
+      warnNotSaved(r);
         process.stdout.write(r.changes.length === 0 ? 'nothing to re-arm: no route is reverted\n' : `re-armed ${r.changes.length} route(s); set a new split with cutover set\n`);
         return 0;
       }
@@ -247,6 +252,12 @@ class UsageError extends Error {}
 
 function printSplits(routes: Record<string, number>): void {
   for (const [route, p] of Object.entries(routes)) process.stdout.write(`${route}: candidate ${p} %\n`);
+}
+
+/** A change in effect but not on disk (HTTP 202): the operator must know a restart would lose it. */
+function warnNotSaved(body: unknown): void {
+  const r = body as { persisted?: boolean; stateError?: string };
+  if (r.persisted === false && r.stateError !== undefined) process.stderr.write(`warning: in effect but not saved: ${r.stateError}\n`);
 }
 
 function positiveNumber(flag: string, value: unknown): number {

@@ -23,3 +23,14 @@ export class ConfigError extends CutoverError {
 
 /** Exit code for a configuration or usage error. */
 export const EXIT_CONFIG = 2;
+
+/**
+ * A change away from legacy (raising the split, maintenance off, a re-arm) that could not be
+ * saved: it is undone, because a restart would silently undo it anyway.
+ */
+export class StoreUnavailableError extends CutoverError {
+  constructor(reason: string) {
+    super('store_unavailable', 503, `${reason}; nothing changed: a change away from legacy is only made when it can be saved. Fix the state file's directory (state.file) and try again`);
+    this.name = 'StoreUnavailableError';
+  }
+}

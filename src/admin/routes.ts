@@ -1,8 +1,9 @@
-// Admin endpoints. Each is thin: validate (JSON schema), call control/, answer with the result.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// Admin endpoints. Each is thin: validate (JSON schema), call control/, answer with the result
+// once the change is on disk (see answer() for what is said when it cannot be).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../config/schema.js';
-import type { Control, Source } from '../control/control.js';
+import type { Control, Saved, Source } from '../control/control.js';
 import type { Stats } from '../stats/store.js';
 
 export interface AdminDeps {
@@ -53,10 +54,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body as { candidatePercent: number; route?: string; reason?: string };
-      const changes = control.setSplit(b.candidatePercent, { route: b.route, source: sourceOf(req), reason: b.reason });
-      return { changes, routes: splits(control) };
+      const { changes, saved } = control.setSplit(b.candidatePercent, { route: b.route, source: sourceOf(req), reason: b.reason });
+      return answer(reply, control, saved, () => ({ changes, routes: splits(control) }));
     },
   );
 
@@ -66,10 +67,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
     additionalProperties: false,
     properties: { reason: reasonSchema, route: routeSchema },
   };
-  app.post('/api/v1/promote', { schema: { body: optionalReason } }, async (req) => {
+  app.post('/api/v1/promote', { schema: { body: optionalReason } }, async (req, reply) => {
     const b = (req.body ?? {}) as { reason?: string; route?: string };
-    const changes = control.setSplit(100, { route: b.route, source: sourceOf(req), reason: b.reason ?? 'promote' });
-    return { changes, routes: splits(control) };
+    const { changes, saved } = control.setSplit(100, { route: b.route, source: sourceOf(req), reason: b.reason ?? 'promote' });
+    return answer(reply, control, saved, () => ({ changes, routes: splits(control) }));
   });
 
   app.post(
@@ -85,10 +86,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body as { reason: string };
-      const changes = control.setSplit(0, { source: sourceOf(req), reason: b.reason });
-      return { changes, routes: splits(control) };
+      const { changes, saved } = control.setSplit(0, { source: sourceOf(req), reason: b.reason });
+      return answer(reply, control, saved, () => ({ changes, routes: splits(control) }));
     },
   );
 
@@ -110,10 +111,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body as { enabled: boolean; retryAfterSeconds?: number; message?: string; reason?: string };
-      const change = control.setMaintenance(b, { source: sourceOf(req), reason: b.reason });
-      return { change: change ?? null, maintenance: control.maintenance };
+      const { change, saved } = control.setMaintenance(b, { source: sourceOf(req), reason: b.reason });
+      return answer(reply, control, saved, () => ({ change: change ?? null, maintenance: control.maintenance }));
     },
   );
 
@@ -154,37 +155,37 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   );
 
   // The calls our users' migration runbooks already make, kept as written.
-  app.post('/api/maintenance-mode/enable', async (req) => {
-    control.setMaintenance({ enabled: true }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/enable' });
-    return { maintenance: control.maintenance };
+  app.post('/api/maintenance-mode/enable', async (req, reply) => {
+    const { saved } = control.setMaintenance({ enabled: true }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/enable' });
+    return answer(reply, control, saved, () => ({ maintenance: control.maintenance }));
   });
-  app.post('/api/maintenance-mode/disable', async (req) => {
-    control.setMaintenance({ enabled: false }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/disable' });
-    return { maintenance: control.maintenance };
+  app.post('/api/maintenance-mode/disable', async (req, reply) => {
+    const { saved } = control.setMaintenance({ enabled: false }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/disable' });
+    return answer(reply, control, saved, () => ({ maintenance: control.maintenance }));
   });
   const pathPercent = {
     type: 'object',
     description: 'a percentage from 0 to 100 in the path, e.g. /api/traffic/candidate-percentage/25',
     properties: { percent: { type: 'string', pattern: '^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)$', description: 'a number from 0 to 100' } },
   };
-  app.post('/api/traffic/candidate-percentage/:percent', { schema: { params: pathPercent } }, async (req) => {
+  app.post('/api/traffic/candidate-percentage/:percent', { schema: { params: pathPercent } }, async (req, reply) => {
     const p = Number((req.params as { percent: string }).percent);
-    const changes = control.setSplit(p, { source: sourceOf(req), reason: `runbook: candidate-percentage/${p}` });
-    return { changes, routes: splits(control) };
+    const { changes, saved } = control.setSplit(p, { source: sourceOf(req), reason: `runbook: candidate-percentage/${p}` });
+    return answer(reply, control, saved, () => ({ changes, routes: splits(control) }));
   });
-  app.post('/api/traffic/legacy-percentage/:percent', { schema: { params: pathPercent } }, async (req) => {
+  app.post('/api/traffic/legacy-percentage/:percent', { schema: { params: pathPercent } }, async (req, reply) => {
     const p = Number((req.params as { percent: string }).percent);
-    const changes = control.setSplit(100 - p, { source: sourceOf(req), reason: `runbook: legacy-percentage/${p}` });
-    return { changes, routes: splits(control) };
+    const { changes, saved } = control.setSplit(100 - p, { source: sourceOf(req), reason: `runbook: legacy-percentage/${p}` });
+    return answer(reply, control, saved, () => ({ changes, routes: splits(control) }));
   });
 
   if (deps.guardStatus) {
     const guardStatus = deps.guardStatus;
     app.get('/api/v1/guard', async () => guardStatus());
-    app.post('/api/v1/guard/rearm', { schema: { body: optionalReason } }, async (req) => {
+    app.post('/api/v1/guard/rearm', { schema: { body: optionalReason } }, async (req, reply) => {
       const b = (req.body ?? {}) as { reason?: string; route?: string };
-      const changes = control.rearm({ route: b.route, source: sourceOf(req), reason: b.reason ?? 'rearm' });
-      return { changes, guard: guardStatus() };
+      const { changes, saved } = control.rearm({ route: b.route, source: sourceOf(req), reason: b.reason ?? 'rearm' });
+      return answer(reply, control, saved, () => ({ changes, guard: guardStatus() }));
     });
   }
 
@@ -202,12 +203,31 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
           },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const b = (req.body ?? {}) as { reason?: string; applyPercentages?: boolean };
-        return reload({ source: sourceOf(req), reason: b.reason, applyPercentages: b.applyPercentages });
+        const r = (await reload({ source: sourceOf(req), reason: b.reason, applyPercentages: b.applyPercentages })) as { persisted?: boolean };
+        // Percentages applied but not saved: said like any other change that is not on disk.
+        if (r.persisted === false && control.persistence().file !== null) reply.code(202);
+        return r;
       },
     );
   }
+}
+
+/**
+ * Answer a change once its write settled. On disk: 200, "persisted": true. No state file
+ * configured: 200, "persisted": false. In effect but not saved (a move toward legacy while the
+ * file cannot be written): 202, "persisted": false and "stateError" saying why; it is saved when
+ * the file can be written again. A move away from legacy that cannot be saved is undone and
+ * `saved` rejects with StoreUnavailableError, which the error handler answers 503.
+ * The body is built after the write, so it shows the state after any undo.
+ */
+async function answer<B extends object>(reply: FastifyReply, control: Control, saved: Promise<Saved>, body: () => B) {
+  const s = await saved;
+  if (s.persisted) return { ...body(), persisted: true };
+  if (control.persistence().file === null) return { ...body(), persisted: false };
+  reply.code(202);
+  return { ...body(), persisted: false, stateError: s.reason };
 }
 
 function splits(control: Control): Record<string, number> {
@@ -226,6 +246,7 @@ function status(deps: AdminDeps) {
     windowSeconds: deps.stats.windowSeconds,
     inFlight: deps.inFlight(),
     maintenance: control.maintenance,
+    state: stateOf(control),
     routes: deps.routeConfigs().map((r) => ({
       name: r.name,
       candidatePercent: control.percent(r.name) ?? 0,
@@ -235,6 +256,11 @@ function status(deps: AdminDeps) {
       backends: deps.stats.routeSnapshot(r.name),
     })),
   };
+}
+
+function stateOf(control: Control) {
+  const p = control.persistence();
+  return { file: p.file, persisted: p.persisted, lastError: p.lastError, writeFailures: p.failures };
 }
 
 async function drain(deps: AdminDeps, timeoutMs: number) {

@@ -2,12 +2,15 @@
 // latch and the history of changes. Every change goes through here: validated, persisted,
 // logged, recorded in history and announced to listeners (metrics, webhooks). The proxy holds
 // references to the RouteSplit objects and reads them on every request, without locks.
+// A change applies in memory at once; `saved` says when it is on disk, and durability.ts what
+// happens when it cannot be (a change away from legacy is undone and refused).
 import type { Config } from '../config/schema.js';
 import { CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { newInterleave } from '../split/decide.js';
 import type { RouteSplit } from '../split/route.js';
 import type { FileStateStore } from '../state/file-store.js';
+import { Durability, type Saved, type Undo } from './durability.js';
 import { checkPersisted, STATE_VERSION, type GuardLatch, type PersistedState } from './persisted.js';
 
 export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload';
@@ -29,6 +32,27 @@ export interface Maintenance {
   message: string;
 }
 
+/** What a change did, and a promise settled once it is on disk (or refused: StoreUnavailableError). */
+export interface Applied {
+  changes: Change[];
+  saved: Promise<Saved>;
+}
+
+export interface Persistence {
+  file: string | null;
+  /** False when a change is in memory only, after a write failed, until the next one succeeds. */
+  persisted: boolean;
+  lastError: string | null;
+  /** A change is not on disk yet (a write is due, in flight or waiting for a retry). */
+  pending: boolean;
+  writes: number;
+  failures: number;
+}
+
+export type { Saved };
+
+const NO_FILE: Saved = { persisted: false, reason: 'no state file is configured: changes live in memory only' };
+
 export interface By {
   source: Source;
   reason?: string;
@@ -44,6 +68,7 @@ export class Control {
   maintenance: Maintenance = { enabled: false, retryAfterSeconds: 30, message: 'The service is down for maintenance; try again shortly.' };
   /** Where the split came from at start-up: the state file, the config, or the safe default. */
   restoredFrom: 'state-file' | 'config' | 'safe' = 'config';
+  private readonly durability: Durability<PersistedState> | undefined;
 
   constructor(
     config: Config,
@@ -52,15 +77,17 @@ export class Control {
     private readonly clock: () => number = Date.now,
   ) {
     for (const r of config.routes) this.split(r.name, r.candidatePercent);
+    this.durability = store ? new Durability(store, () => this.toPersisted(), logger) : undefined;
   }
 
   /**
    * Load the state file. It wins over the config (a process restarted after a rollback stays
    * rolled back); routes it does not know keep the config's percentage. A corrupt file is moved
-   * aside and every route starts at 0 % until an operator sets it.
+   * aside and every route starts at 0 % until an operator sets it. The returned promise settles
+   * with the first write (which also tells early whether the file can be written).
    */
-  restore(opts: { reset?: boolean } = {}): void {
-    if (!this.store) return;
+  restore(opts: { reset?: boolean } = {}): Promise<Saved> {
+    if (!this.store) return Promise.resolve(NO_FILE);
     const file = this.store.file;
     if (opts.reset) {
       this.logger?.warn({ stateFile: file }, 'state: --reset-state given, starting from the config percentages');
@@ -100,7 +127,7 @@ export class Control {
         );
       }
     }
-    this.persist();
+    return this.track({ changed: true, away: false, undo: [] });
   }
 
   /** The split object of a route, created with `initialPercent` the first time it is asked for. */
@@ -122,7 +149,7 @@ export class Control {
   }
 
   /** Set the candidate percentage of one route, or of every route when `route` is undefined. */
-  setSplit(percent: number, by: By & { route?: string }): Change[] {
+  setSplit(percent: number, by: By & { route?: string }): Applied {
     if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
       throw new CutoverError('invalid_percent', 400, `candidatePercent must be a number from 0 to 100, got ${JSON.stringify(percent)}`);
     }
@@ -139,29 +166,45 @@ export class Control {
       );
     }
     const out: Change[] = [];
+    const undo: Undo[] = [];
+    let away = false;
     for (const route of routes) {
       const split = this.splits.get(route)!;
       if (split.percent === percent) continue;
       const from = split.percent;
       split.percent = percent;
+      away ||= percent > from;
       out.push(this.record({ source: by.source, kind: 'split', route, from, to: percent, reason: by.reason }));
+      undo.push((why) => {
+        if (split.percent !== percent) return; // changed again since: the later change decides
+        split.percent = from;
+        this.record({ source: by.source, kind: 'split', route, from: percent, to: from, reason: `undone: ${why}` });
+      });
     }
-    this.persist();
-    return out;
+    // One request is all or nothing: a refused raise also undoes the routes it lowered.
+    return { changes: out, saved: this.track({ changed: out.length > 0, away, undo }) };
   }
 
-  setMaintenance(m: Partial<Maintenance> & { enabled: boolean }, by: By): Change | undefined {
+  setMaintenance(m: Partial<Maintenance> & { enabled: boolean }, by: By): { change: Change | undefined; saved: Promise<Saved> } {
     const next: Maintenance = {
       enabled: m.enabled,
       retryAfterSeconds: m.retryAfterSeconds ?? this.maintenance.retryAfterSeconds,
       message: m.message ?? this.maintenance.message,
     };
     const from = this.maintenance;
+    if (from.enabled === next.enabled && from.retryAfterSeconds === next.retryAfterSeconds && from.message === next.message) {
+      return { change: undefined, saved: this.track({ changed: false, away: false, undo: [] }) };
+    }
     this.maintenance = next;
-    if (from.enabled === next.enabled && from.retryAfterSeconds === next.retryAfterSeconds && from.message === next.message) return undefined;
     const change = this.record({ source: by.source, kind: 'maintenance', from: from.enabled, to: next.enabled, reason: by.reason });
-    this.persist();
-    return change;
+    const undo: Undo = (why) => {
+      if (this.maintenance !== next) return;
+      this.maintenance = from;
+      this.record({ source: by.source, kind: 'maintenance', from: next.enabled, to: from.enabled, reason: `undone: ${why}` });
+    };
+    // Turning maintenance off sends traffic again: away from the safe side. A new message or
+    // Retry-After while it stays on is harmless, and applies like a move toward legacy.
+    return { change, saved: this.track({ changed: true, away: from.enabled && !next.enabled, undo: [undo] }) };
   }
 
   latch(route: string): GuardLatch | undefined {
@@ -169,7 +212,7 @@ export class Control {
   }
 
   /** Latch the guard on routes and send them to 0 % in one step (the revert). */
-  revert(routes: readonly string[], latch: GuardLatch, reason: string): Change[] {
+  revert(routes: readonly string[], latch: GuardLatch, reason: string): Applied {
     const out: Change[] = [];
     for (const route of routes) {
       const split = this.splits.get(route);
@@ -182,23 +225,30 @@ export class Control {
         out.push(this.record({ source: 'guard', kind: 'split', route, from, to: 0, reason }));
       }
     }
-    this.persist();
-    return out;
+    return { changes: out, saved: this.track({ changed: out.length > 0, away: false, undo: [] }) };
   }
 
   /** Re-arm the guard on a route (or every route); the split stays where it is. */
-  rearm(by: By & { route?: string }): Change[] {
+  rearm(by: By & { route?: string }): Applied {
     const routes = by.route === undefined ? [...this.latches.keys()] : [by.route];
     if (by.route !== undefined && !this.splits.has(by.route)) {
       throw new CutoverError('unknown_route', 404, `no route named "${by.route}"; routes are: ${this.routes().join(', ')}`);
     }
     const out: Change[] = [];
+    const undo: Undo[] = [];
     for (const route of routes) {
-      if (!this.latches.delete(route)) continue;
+      const latch = this.latches.get(route);
+      if (!latch) continue;
+      this.latches.delete(route);
       out.push(this.record({ source: by.source, kind: 'guard', route, from: 'reverted', to: 'armed', reason: by.reason }));
+      undo.push((why) => {
+        if (this.latches.has(route) || !this.splits.has(route)) return;
+        this.latches.set(route, latch);
+        this.record({ source: by.source, kind: 'guard', route, from: 'armed', to: 'reverted', reason: `undone: ${why}` });
+      });
     }
-    this.persist();
-    return out;
+    // A re-arm lets the split rise again: it only counts once it is saved.
+    return { changes: out, saved: this.track({ changed: out.length > 0, away: true, undo }) };
   }
 
   /**
@@ -207,7 +257,7 @@ export class Control {
    */
   note(change: Omit<Change, 'time'>, opts: { persist?: boolean } = {}): Change {
     const c = this.record(change);
-    if (opts.persist ?? true) this.persist();
+    if (opts.persist ?? true) void this.track({ changed: true, away: false, undo: [] });
     return c;
   }
 
@@ -215,7 +265,7 @@ export class Control {
   retainRoutes(names: ReadonlySet<string>): void {
     for (const name of [...this.splits.keys()]) if (!names.has(name)) this.splits.delete(name);
     for (const name of [...this.latches.keys()]) if (!names.has(name)) this.latches.delete(name);
-    this.persist();
+    void this.track({ changed: true, away: false, undo: [] });
   }
 
   history(limit = HISTORY_KEPT): Change[] {
@@ -241,15 +291,19 @@ export class Control {
     };
   }
 
-  /** Write the state file now (also called on shutdown). */
-  persist(): void {
-    if (!this.store) return;
-    try {
-      this.store.save(this.toPersisted());
-    } catch (err) {
-      // The in-memory state still applies; a restart would lose this change, so say so loudly.
-      this.logger?.error({ stateFile: this.store.file, err: (err as Error).message }, 'state: could not write the state file');
-    }
+  /** Write what is not on disk yet and wait for it (shutdown). A failure is logged, not thrown. */
+  async flush(): Promise<void> {
+    await this.durability?.flush();
+  }
+
+  persistence(): Persistence {
+    if (!this.durability) return { file: null, persisted: false, lastError: null, pending: false, writes: 0, failures: 0 };
+    const s = this.durability.status();
+    return { file: this.durability.file, persisted: s.healthy, lastError: s.lastError?.message ?? null, pending: s.pending, writes: s.writes, failures: s.failures };
+  }
+
+  private track(t: { changed: boolean; away: boolean; undo: Undo[] }): Promise<Saved> {
+    return this.durability ? this.durability.track(t) : Promise.resolve(NO_FILE);
   }
 
   private record(c: Omit<Change, 'time'>): Change {

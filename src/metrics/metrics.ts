@@ -131,6 +131,13 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   gauge('cutover_maintenance_enabled', '1 while maintenance mode answers every request with 503.', [], (g) =>
     g.set(deps.control.maintenance.enabled ? 1 : 0),
   );
+  counter('cutover_state_write_failures_total', 'Writes of the state file that failed (each retry counts).', [], (c) => {
+    c.reset();
+    c.inc(deps.control.persistence().failures);
+  });
+  gauge('cutover_state_persisted', '1 when every change is on disk or being written; 0 after a failed write until one succeeds, and without a state file.', [], (g) =>
+    g.set(deps.control.persistence().persisted ? 1 : 0),
+  );
   const changes = counter('cutover_control_changes_total', 'Changes of control state (split, maintenance, guard), by source.', ['source', 'kind']);
   const unsubscribe = deps.control.onChange((c) => changes.inc({ source: c.source, kind: c.kind }));
   gauge('cutover_build_info', 'Always 1; labels carry the version.', ['version']).set({ version: deps.version }, 1);

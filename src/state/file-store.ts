@@ -1,6 +1,10 @@
-// The control state on disk: one JSON file, replaced atomically (temp file, fsync, rename), so a
-// crash mid-write leaves either the old file or the new one, never half of one.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// The control state on disk: one JSON file, replaced atomically (temp file, fsync, rename, fsync of
+// the directory), so a crash mid-write leaves either the old file or the new one, never half of
+// one. Saving is asynchronous: it runs beside the data plane, never on its path (see
+// write-queue.ts for the batching); loading happens once, at start-up, and stays synchronous.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, renameSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export type LoadResult<T> = { kind: 'missing' } | { kind: 'ok'; state: T } | { kind: 'corrupt'; error: string };
@@ -30,29 +34,27 @@ export class FileStateStore<T> {
     return problem ? { kind: 'corrupt', error: problem } : { kind: 'ok', state: value as T };
   }
 
-  save(state: T): void {
+  /** Resolves once the new file is durable (data and rename); rejects with the first I/O error. */
+  async save(state: T): Promise<void> {
     const dir = dirname(this.file);
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.file)}.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w', 0o600);
+    await mkdir(dir, { recursive: true });
+    // The pid alone is not unique: in containers every process is PID 1, and two of them may share
+    // the volume. A random part keeps their temp files (and two saves of one process) apart.
+    const tmp = join(dir, `.${basename(this.file)}.${process.pid}.${randomUUID()}.tmp`);
     try {
-      writeSync(fd, JSON.stringify(state, null, 2) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
-    // fsync the directory so the rename itself survives a power cut.
-    try {
-      const dfd = openSync(dir, 'r');
+      const fh = await open(tmp, 'wx', 0o600);
       try {
-        fsyncSync(dfd);
+        await writeAll(fh, Buffer.from(JSON.stringify(state, null, 2) + '\n'));
+        await fh.sync();
       } finally {
-        closeSync(dfd);
+        await fh.close();
       }
-    } catch {
-      // some filesystems refuse to open a directory; the rename is still atomic
+      await rename(tmp, this.file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
     }
+    await syncDir(dir);
   }
 
   /** Move an unusable file out of the way (kept for a post-mortem); returns its new path. */
@@ -60,5 +62,34 @@ export class FileStateStore<T> {
     const aside = `${this.file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
     renameSync(this.file, aside);
     return aside;
+  }
+}
+
+type Handle = Awaited<ReturnType<typeof open>>;
+
+/** write(2) may write less than asked (a signal, a full disk): loop until every byte is out. */
+async function writeAll(fh: Handle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    if (bytesWritten <= 0) throw Object.assign(new Error(`short write: ${off} of ${buf.length} bytes written`), { code: 'EIO' });
+    off += bytesWritten;
+  }
+}
+
+/** fsync the directory so the rename itself survives a power cut. */
+async function syncDir(dir: string): Promise<void> {
+  let dh: Handle;
+  try {
+    dh = await open(dir, 'r');
+  } catch {
+    return; // some filesystems refuse to open a directory; the rename is still atomic
+  }
+  try {
+    await dh.sync();
+  } catch {
+    // likewise, some refuse fsync on a directory (EINVAL)
+  } finally {
+    await dh.close();
   }
 }
