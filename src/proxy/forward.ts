@@ -8,6 +8,7 @@ import type { ErrorKind, Series } from '../stats/series.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
+import { mayRetry, nodeFailure } from './retry.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -73,7 +74,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    this.node = this.cluster.next();
+    // A retry goes to another node than the one that just failed.
+    this.node = this.cluster.next(this.attempts > 0 ? this.node : undefined);
     this.attempts++;
     this.started = this.opts.now();
     this.controller = undefined;
@@ -101,7 +103,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx interim responses are not forwarded
     const now = this.opts.now();
-    if (this.node.failures > 0) this.cluster.succeeded(this.node);
+    this.cluster.responded(this.node, statusCode);
     const out = downstreamHeaders(headers);
     if (this.opts.servedByHeader) out[this.opts.servedByHeader] = this.backend;
     out['x-request-id'] = this.requestId;
@@ -143,12 +145,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish(kind);
       return;
     }
-    if (kind === 'refused') {
-      this.cluster.refused(this.node);
-      if (this.canRetry()) {
-        this.start();
-        return;
-      }
+    const failure = nodeFailure(err);
+    if (failure) this.cluster.failed(this.node, failure);
+    if (this.canRetry(failure)) {
+      this.start();
+      return;
     }
     this.series.transportError(this.opts.now(), kind, false);
     const f = FAILURE[kind];
@@ -159,9 +160,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish(kind);
   }
 
-  /** A refused connection never reached the upstream; another node may take it if the body is untouched. */
-  private canRetry(): boolean {
-    return this.attempts < this.cluster.nodes.length && !this.req.readableDidRead && this.cluster.available() > 0;
+  private canRetry(failure: ReturnType<typeof nodeFailure>): boolean {
+    return mayRetry({
+      method: this.req.method ?? 'GET',
+      bodyRead: this.req.readableDidRead,
+      failure,
+      attempts: this.attempts,
+      nodes: this.cluster.nodes.length,
+      otherAvailable: this.cluster.available(this.node),
+    });
   }
 
   private finish(outcome: Exchange['outcome']): void {

@@ -4,7 +4,7 @@ import { BACKENDS, type BackendName, type Config } from '../config/schema.js';
 import type { Control } from '../control/control.js';
 import { compileRoute, type CompiledRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
-import { Cluster } from './cluster.js';
+import { Cluster, type NodeEvent } from './cluster.js';
 
 export interface RoutingTable {
   readonly routes: readonly CompiledRoute[];
@@ -14,7 +14,13 @@ export interface RoutingTable {
   readonly accessLog: boolean;
 }
 
-export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable): RoutingTable {
+export function buildTable(
+  config: Config,
+  control: Control,
+  stats: Stats,
+  previous?: RoutingTable,
+  onNodeEvent?: (e: NodeEvent) => void,
+): RoutingTable {
   const routes = config.routes.map((r) => compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)));
   const clusters = {} as Record<BackendName, Cluster>;
   for (const b of BACKENDS) {
@@ -22,9 +28,10 @@ export function buildTable(config: Config, control: Control, stats: Stats, previ
     // Keep the pools (and their open keep-alive connections) when the cluster did not change.
     if (old && sameCluster(old, config.backends[b])) {
       old.responseMs = config.backends[b].timeouts.responseMs;
+      old.outlier.configure(config.backends[b].outlierDetection);
       clusters[b] = old;
     } else {
-      clusters[b] = new Cluster(b, config.backends[b]);
+      clusters[b] = new Cluster(b, config.backends[b], undefined, onNodeEvent);
     }
   }
   return {
