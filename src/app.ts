@@ -14,6 +14,8 @@ import { GuardRunner } from './guard/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
+import type { NodeEvent } from './proxy/cluster.js';
+import { nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
 import { Stats } from './stats/store.js';
@@ -58,6 +60,8 @@ export class App {
   adminAddress: AddressInfo | undefined;
   readonly startedAt = Date.now();
   private shuttingDown = false;
+  /** Ejections and returns of upstream nodes: logged and counted. */
+  private readonly onNodeEvent: (e: NodeEvent) => void;
 
   constructor(readonly options: AppOptions) {
     const config = (this.config = options.config);
@@ -75,8 +79,10 @@ export class App {
     const store = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     this.control = new Control(config, store, this.logger, options.clock);
     this.control.restore({ reset: options.resetState });
-    this.proxy = new ProxyServer({ table: buildTable(config, this.control, this.stats), control: this.control, logger: this.logger });
+    // Metrics first: the clusters report node ejections to them from the first request on.
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
+    this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
+    this.proxy = new ProxyServer({ table: buildTable(config, this.control, this.stats, undefined, this.onNodeEvent), control: this.control, logger: this.logger });
     this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock }, config);
     this.admin = config.admin.enabled
       ? createAdminServer({
@@ -91,6 +97,7 @@ export class App {
           info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
           routeConfigs: () => this.config.routes,
           guardStatus: () => this.guard.status(),
+          nodes: () => nodeHealth(this.proxy.table.clusters),
           reload: options.configFile ? (by) => this.reload(by) : undefined,
         })
       : undefined;
@@ -167,7 +174,7 @@ export class App {
     const added = effective.routes.filter((r) => !before.has(r.name)).map((r) => r.name);
     const removed = prev.routes.filter((r) => !names.has(r.name)).map((r) => r.name);
     const oldTable = this.proxy.table;
-    const table = buildTable(effective, this.control, this.stats, oldTable);
+    const table = buildTable(effective, this.control, this.stats, oldTable, this.onNodeEvent);
     this.control.retainRoutes(names);
     this.stats.retain(names);
     this.proxy.setTable(table);
