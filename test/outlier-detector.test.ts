@@ -124,13 +124,24 @@ describe('the cap on ejected nodes', () => {
     expect(feed(0, times(3, 503))).toMatchObject({ enforced: true });
     expect(feed(1, times(3, 503))).toMatchObject({ enforced: false, notEnforced: 'max-ejection-percent', node: 1 });
     expect(d.ejectedCount()).toBe(1);
-    expect(d.view(1)).toMatchObject({ detected: 1, enforced: 0, ejections: 0 });
+    expect(d.view(1)).toMatchObject({ detected: 1, enforced: 0, ejections: 1 });
+  });
+
+  it('reports a node the cap keeps in once per ejection time, then ejects it when there is room', () => {
+    const { d, feed, advance } = setup(2);
+    feed(0, times(3, 503)); // out for 1000 ms
+    feed(1, times(3, 503)); // detected, not enforced: held for 1000 ms
+    expect(feed(1, times(30, 503))).toBeUndefined();
+    advance(1000);
+    expect(feed(1, times(3, 503))).toMatchObject({ enforced: true, ejections: 2, durationMs: 2000 });
+    expect(d.view(1)).toMatchObject({ detected: 2, enforced: 1 });
   });
 
   it('never ejects the only node of a cluster, and counts the detection', () => {
     const { d, feed } = setup(1, { maxEjectionPercent: 100 });
     expect(feed(0, times(3, 'refused'))).toMatchObject({ enforced: false, notEnforced: 'max-ejection-percent' });
     expect(d.ejected(0)).toBe(false);
+    expect(d.view(0)).toMatchObject({ detected: 1, enforced: 0 });
   });
 
   it('ejects the second node once the first is back', () => {
@@ -142,12 +153,16 @@ describe('the cap on ejected nodes', () => {
 });
 
 describe('dry run', () => {
-  it('detects and counts every time the threshold is crossed, never ejects', () => {
-    const { d, feed } = setup(2, { enforcing: false });
-    expect(feed(0, times(3, 503))).toMatchObject({ enforced: false, notEnforced: 'dry-run', durationMs: 1000 });
+  it('detects and counts as enforcement would, never ejects', () => {
+    const { d, feed, advance } = setup(2, { enforcing: false });
     expect(feed(0, times(3, 503))).toMatchObject({ enforced: false, notEnforced: 'dry-run', durationMs: 1000 });
     expect(d.ejected(0)).toBe(false);
-    expect(d.view(0)).toMatchObject({ detected: 2, enforced: 0, ejections: 0, lastReason: 'consecutive-gateway-failure' });
+    // While it would have been out, its failures would not have happened: nothing new.
+    expect(feed(0, times(9, 503))).toBeUndefined();
+    advance(1000);
+    expect(feed(0, times(3, 503))).toMatchObject({ enforced: false, notEnforced: 'dry-run', ejections: 2, durationMs: 2000 });
+    expect(d.ejectedCount()).toBe(0);
+    expect(d.view(0)).toMatchObject({ detected: 2, enforced: 0, lastReason: 'consecutive-gateway-failure' });
   });
 });
 

@@ -30,6 +30,7 @@ it('retries a refused GET once on the other node, and not a POST with a body', a
   const body = JSON.parse(await post.body.text());
   expect(post.statusCode).toBe(502);
   expect(body.error.code).toBe('upstream_refused');
+  expect(body.error.message).toBe('the backend refused the connection'); // one node tried, not "every node"
   expect(up.hits).toBe(1);
 
   const deadNode = proxy.app.table.clusters.legacy.health().find((n) => n.origin === dead)!;

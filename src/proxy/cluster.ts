@@ -16,7 +16,7 @@ export type NodeEvent =
   | ({ type: 'ejected'; backend: BackendName; origin: string } & Ejection)
   | { type: 'returned'; backend: BackendName; origin: string; node: number; ejections: number };
 
-export interface NodeStatus extends Omit<NodeHealth, 'ejectedUntil'> {
+export interface NodeStatus extends Omit<NodeHealth, 'ejectedUntil' | 'heldUntil'> {
   origin: string;
   state: 'serving' | 'ejected';
   /** Ms left of the ejection; 0 when serving. */
@@ -118,7 +118,7 @@ export class Cluster {
     const now = this.clock();
     return this.nodes.map((n, i) => {
       // ejectedUntil is on the monotonic clock, meaningless outside the process: say what is left.
-      const { ejectedUntil, ...h } = this.outlier.view(i, now);
+      const { ejectedUntil, heldUntil: _held, ...h } = this.outlier.view(i, now);
       const left = Math.max(0, ejectedUntil - now);
       return { origin: n.origin, state: left > 0 ? 'ejected' : 'serving', ejectedForMs: Math.ceil(left), ...h };
     });

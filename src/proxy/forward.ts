@@ -153,7 +153,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.series.transportError(this.opts.now(), kind, false);
     const f = FAILURE[kind];
-    sendError(this.res, f.status, f.code, kind === 'refused' && this.cluster.nodes.length === 1 ? 'the backend refused the connection' : f.message, {
+    sendError(this.res, f.status, f.code, kind === 'refused' && this.attempts < Math.max(2, this.cluster.nodes.length) ? 'the backend refused the connection' : f.message, {
       backend: this.backend,
       requestId: this.requestId,
     });

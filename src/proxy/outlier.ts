@@ -30,10 +30,17 @@ export interface Ejection {
 export interface NodeHealth {
   consecutiveGatewayFailure: number;
   consecutive5xx: number;
-  /** Ejection count, the multiplier of the base ejection time; decays while the node behaves. */
+  /** Ejection count (enforced or not), the multiplier of the base ejection time; decays while the node behaves. */
   ejections: number;
   /** Monotonic ms until which the node is ejected; 0 when it never was. */
   ejectedUntil: number;
+  /**
+   * Monotonic ms until which the last detection holds, enforced or not: no new detection before
+   * it. A dry run (or a node the cap kept in) thus follows the timing enforcement would have,
+   * its counts say what enforcing would have done, and a failing single node is reported once
+   * per ejection time, not once per few requests.
+   */
+  heldUntil: number;
   detected: number;
   enforced: number;
   lastReason: EjectionReason | null;
@@ -44,6 +51,7 @@ const fresh = (): NodeHealth => ({
   consecutive5xx: 0,
   ejections: 0,
   ejectedUntil: 0,
+  heldUntil: 0,
   detected: 0,
   enforced: 0,
   lastReason: null,
@@ -124,25 +132,23 @@ export class OutlierDetector {
     h.consecutiveGatewayFailure = 0;
     h.consecutive5xx = 0;
     const now = this.clock();
-    // An attempt that was already on its way when the node was ejected: nothing new to decide.
-    if (h.ejectedUntil > now) return undefined;
+    // Within the last detection's ejection time (attempts already on their way when the node was
+    // ejected, or a node not ejected): nothing new to decide.
+    if (h.heldUntil > now) return undefined;
     h.detected++;
     h.lastReason = reason;
-    const before = decayed(h.ejections, now - h.ejectedUntil, p.maxEjectionMs);
-    const ejections = before + 1;
+    const ejections = decayed(h.ejections, now - h.heldUntil, p.maxEjectionMs) + 1;
     const durationMs = ejectionMs(p, ejections);
+    h.ejections = ejections;
+    h.heldUntil = now + durationMs;
     const notEnforced: NotEnforced | undefined = !p.enforcing
       ? 'dry-run'
       : this.ejectedCount(now) + 1 > maxEjected(this.health.length, p.maxEjectionPercent)
         ? 'max-ejection-percent'
         : undefined;
-    if (notEnforced) {
-      h.ejections = before;
-      return { node, reason, last, enforced: false, notEnforced, ejections, durationMs, until: 0 };
-    }
+    if (notEnforced) return { node, reason, last, enforced: false, notEnforced, ejections, durationMs, until: 0 };
     h.enforced++;
-    h.ejections = ejections;
-    h.ejectedUntil = now + durationMs;
+    h.ejectedUntil = h.heldUntil;
     return { node, reason, last, enforced: true, ejections, durationMs, until: h.ejectedUntil };
   }
 
@@ -159,7 +165,7 @@ export class OutlierDetector {
   /** A copy of one node's state, with the ejection count decayed to now. */
   view(node: number, now = this.clock()): NodeHealth {
     const h = this.health[node];
-    const ejections = h.ejectedUntil > now ? h.ejections : decayed(h.ejections, now - h.ejectedUntil, this.policy.maxEjectionMs);
+    const ejections = h.heldUntil > now ? h.ejections : decayed(h.ejections, now - h.heldUntil, this.policy.maxEjectionMs);
     return { ...h, ejections };
   }
 }
