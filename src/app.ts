@@ -14,6 +14,8 @@ import { GuardRunner } from './guard/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
+import type { NodeEvent } from './proxy/cluster.js';
+import { nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
 import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
@@ -63,6 +65,8 @@ export class App {
   private shuttingDown = false;
   /** The first state write, made at start-up. */
   private readonly restored: Promise<Saved>;
+  /** Ejections and returns of upstream nodes: logged and counted. */
+  private readonly onNodeEvent: (e: NodeEvent) => void;
 
   constructor(readonly options: AppOptions) {
     const config = (this.config = options.config);
@@ -80,13 +84,15 @@ export class App {
     const store = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     this.control = new Control(config, store, this.logger, options.clock);
     this.restored = this.control.restore({ reset: options.resetState });
+    // Metrics first: the clusters report node ejections to them from the first request on.
+    this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
+    this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
     this.proxy = new ProxyServer({
-      table: buildTable(config, this.control, this.stats, undefined, overrideRule(config, options.configFile)),
+      table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent }),
       control: this.control,
       stats: this.stats,
       logger: this.logger,
     });
-    this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
     this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock }, config);
     this.admin = config.admin.enabled
       ? createAdminServer({
@@ -101,6 +107,7 @@ export class App {
           info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
           routeConfigs: () => this.config.routes,
           guardStatus: () => this.guard.status(),
+          nodes: () => nodeHealth(this.proxy.table.clusters),
           reload: options.configFile ? (by) => this.reload(by) : undefined,
         })
       : undefined;
@@ -180,7 +187,7 @@ export class App {
     const added = effective.routes.filter((r) => !before.has(r.name)).map((r) => r.name);
     const removed = prev.routes.filter((r) => !names.has(r.name)).map((r) => r.name);
     const oldTable = this.proxy.table;
-    const table = buildTable(effective, this.control, this.stats, oldTable, overrideRule(effective, this.options.configFile));
+    const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent });
     this.control.retainRoutes(names);
     this.stats.retain(names);
     this.proxy.setTable(table);

@@ -16,6 +16,8 @@ export interface AdminDeps {
   routeConfigs(): readonly RouteConfig[];
   /** Guard status per route (the guard issue); undefined when the guard is off. */
   guardStatus?(): unknown;
+  /** The upstream nodes of each backend with their health (ejected or serving). */
+  nodes?(): unknown;
   /** Re-read the config file; throws ConfigError when it is invalid. */
   reload?(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<unknown>;
 }
@@ -247,6 +249,7 @@ function status(deps: AdminDeps) {
     inFlight: deps.inFlight(),
     maintenance: control.maintenance,
     state: stateOf(control),
+    nodes: deps.nodes?.() ?? null,
     routes: deps.routeConfigs().map((r) => ({
       name: r.name,
       candidatePercent: control.percent(r.name) ?? 0,

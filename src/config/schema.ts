@@ -18,6 +18,37 @@ export const Timeouts = Type.Object(
   { ...closed, default: {} },
 );
 
+const threshold = (dflt: number, what: string) =>
+  Type.Union([Type.Integer({ minimum: 1, description: 'a whole number, 1 or more' }), Type.Null()], {
+    default: dflt,
+    description: `${what} in a row on one node before it is ejected; null turns the rule off.`,
+  });
+
+export const OutlierDetection = Type.Object(
+  {
+    consecutiveGatewayFailure: threshold(3, 'Gateway failures (connection refused, reset or timed out; 502, 503, 504 from the node)'),
+    consecutive5xx: threshold(5, 'Responses with a 5xx status (or transport failures)'),
+    baseEjectionMs: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: "How long a node's first ejection lasts (ms); the n-th lasts n times as long, up to maxEjectionMs.",
+    }),
+    maxEjectionMs: Type.Integer({
+      minimum: 1,
+      default: 30000,
+      description: 'The longest ejection (ms, at least baseEjectionMs); the ejection count also decays by one per maxEjectionMs without an ejection.',
+    }),
+    maxEjectionPercent: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      default: 50,
+      description: 'At most this share of the nodes is ejected at once (rounded down; a single node is never ejected). Further detections are counted, not enforced.',
+    }),
+    enforcing: Type.Boolean({ default: true, description: 'false: a dry run; detect, log and count ejections, never take a node out.' }),
+  },
+  { ...closed, default: {}, description: 'Passive health of the nodes: a node that keeps failing is taken out of the round robin for a while.' },
+);
+
 export const Backend = Type.Object(
   {
     upstreams: Type.Array(Type.String({ description: 'http:// or https:// origin of one node, e.g. http://10.0.0.5:8080' }), {
@@ -25,6 +56,7 @@ export const Backend = Type.Object(
       description: 'The nodes of this cluster; requests are balanced round robin across them.',
     }),
     timeouts: Timeouts,
+    outlierDetection: OutlierDetection,
   },
   closed,
 );
@@ -195,6 +227,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof Route>;
 export type BackendConfig = Static<typeof Backend>;
+export type OutlierConfig = Static<typeof OutlierDetection>;
 export type GuardConfig = Static<typeof Guard>;
 export type BackendName = 'legacy' | 'candidate';
 export const BACKENDS: readonly BackendName[] = ['legacy', 'candidate'];

@@ -9,6 +9,7 @@ import type { ErrorKind, InFlight, Series } from '../stats/series.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
+import { mayRetry, nodeFailure } from './retry.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -84,7 +85,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    this.node = this.cluster.next();
+    // A retry goes to another node than the one that just failed.
+    this.node = this.cluster.next(this.attempts > 0 ? this.node : undefined);
     this.attempts++;
     this.started = this.opts.now();
     if (this.attempts === 1) {
@@ -131,7 +133,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx interim responses are not forwarded
     const now = this.opts.now();
-    if (this.node.failures > 0) this.cluster.succeeded(this.node);
+    this.cluster.responded(this.node, statusCode);
     if (this.clientGone) {
       // The watched upstream answered after all: that is the evidence; the body is not needed.
       this.responded = true;
@@ -197,27 +199,32 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.finish(kind, kind);
       return;
     }
-    if (kind === 'refused') {
-      this.cluster.refused(this.node);
-      if (this.canRetry()) {
-        this.start();
-        return;
-      }
+    const failure = nodeFailure(err);
+    if (failure) this.cluster.failed(this.node, failure);
+    if (this.canRetry(failure)) {
+      this.start();
+      return;
     }
     // A timeout is a latency of at least the timeout; other failures have none.
     this.latencyUs = (this.opts.now() - this.started) * 1000;
     if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
     const f = FAILURE[kind];
-    sendError(this.res, f.status, f.code, kind === 'refused' && this.cluster.nodes.length === 1 ? 'the backend refused the connection' : f.message, {
+    sendError(this.res, f.status, f.code, kind === 'refused' && this.attempts < Math.max(2, this.cluster.nodes.length) ? 'the backend refused the connection' : f.message, {
       backend: this.backend,
       requestId: this.requestId,
     });
     this.finish(kind, kind);
   }
 
-  /** A refused connection never reached the upstream; another node may take it if the body is untouched. */
-  private canRetry(): boolean {
-    return this.attempts < this.cluster.nodes.length && !this.req.readableDidRead && this.cluster.available() > 0;
+  private canRetry(failure: ReturnType<typeof nodeFailure>): boolean {
+    return mayRetry({
+      method: this.req.method ?? 'GET',
+      bodyRead: this.req.readableDidRead,
+      failure,
+      attempts: this.attempts,
+      nodes: this.cluster.nodes.length,
+      otherAvailable: this.cluster.available(this.node),
+    });
   }
 
   /** The one record of this request, with everything known about it. */

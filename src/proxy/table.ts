@@ -4,7 +4,7 @@ import { BACKENDS, type BackendName, type Config } from '../config/schema.js';
 import type { Control } from '../control/control.js';
 import { compileRoute, type CompiledRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
-import { Cluster } from './cluster.js';
+import { Cluster, type NodeEvent } from './cluster.js';
 import type { OverrideRule } from './override.js';
 
 export interface RoutingTable {
@@ -16,7 +16,14 @@ export interface RoutingTable {
   readonly accessLog: boolean;
 }
 
-export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, override?: OverrideRule): RoutingTable {
+/** What a table is built with besides the config: who may use the override header, who hears of node ejections. */
+export interface TableOptions {
+  override?: OverrideRule;
+  onNodeEvent?: (e: NodeEvent) => void;
+}
+
+export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, opts: TableOptions = {}): RoutingTable {
+  const { override, onNodeEvent } = opts;
   const routes = config.routes.map((r) => compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)));
   const clusters = {} as Record<BackendName, Cluster>;
   for (const b of BACKENDS) {
@@ -24,9 +31,10 @@ export function buildTable(config: Config, control: Control, stats: Stats, previ
     // Keep the pools (and their open keep-alive connections) when the cluster did not change.
     if (old && sameCluster(old, config.backends[b])) {
       old.responseMs = config.backends[b].timeouts.responseMs;
+      old.outlier.configure(config.backends[b].outlierDetection);
       clusters[b] = old;
     } else {
-      clusters[b] = new Cluster(b, config.backends[b]);
+      clusters[b] = new Cluster(b, config.backends[b], undefined, onNodeEvent);
     }
   }
   return {
