@@ -256,9 +256,12 @@ describe('the guard on failures an operator meets', () => {
     expect(s.decisions[0].events.map((e) => e.type)).toEqual(['insufficient-data-began']);
   });
 
-  it('a route at 0 % is idle', () => {
+  it('a route at 0 % is idle, also with no windows read (as the runner does at 0 %)', () => {
     const s = simulate(10, () => ({ legacy: load(100, ok(20)), candidate: load(0, ok(20)) }), policy(), { percent: 0 });
     expect(s.decisions.every((d) => d.verdict.kind === 'idle')).toBe(true);
+    const d = evaluate({ windows: [], policy: policy(), state: initialGuardState(0), candidatePercent: 0, now: 500, intervalMs: 500 });
+    expect(d.verdict.kind).toBe('idle');
+    expect(d.action).toBe('none');
   });
 });
 

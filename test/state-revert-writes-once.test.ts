@@ -35,8 +35,8 @@ it('reverts every route in one step and writes the state file once, afterwards',
     const onDisk = () => JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
     /** One second of traffic on r0, the candidate failing at `errors`; the guard judges it. */
     const second = (errors: number) => {
-      for (let i = 0; i < 50; i++) series.candidate.response(clock.now + i, i < 50 * errors ? 500 : 200, 5000);
-      for (let i = 0; i < 450; i++) series.legacy.response(clock.now + i, 200, 5000);
+      for (let i = 0; i < 50; i++) series.candidate.record(clock.now + i, i < 50 * errors ? 500 : 200, null, 5000, false);
+      for (let i = 0; i < 450; i++) series.legacy.record(clock.now + i, 200, null, 5000, false);
       clock.now += 1000;
       guard.tick();
     };

@@ -144,9 +144,12 @@ export function evaluate(input: {
   const { windows, policy, state, now } = input;
   const rules = policy.rules;
   const judged: RuleResult[] = [];
-  for (const name of ['maxErrorRate', 'maxP99Ms', 'maxErrorRateDelta', 'maxP99Ratio'] as const) {
-    const limit = rules[name];
-    if (limit !== null) judged.push(judgeRule(name, limit, windows, policy));
+  // At 0 % there is nothing to judge (and the runner reads no windows).
+  if (input.candidatePercent > 0 && windows.length > 0) {
+    for (const name of ['maxErrorRate', 'maxP99Ms', 'maxErrorRateDelta', 'maxP99Ratio'] as const) {
+      const limit = rules[name];
+      if (limit !== null) judged.push(judgeRule(name, limit, windows, policy));
+    }
   }
   const breaching = judged.filter((r) => r.outcome === 'breach' || (r.outcome === 'shared-outage' && policy.revertOnSharedOutage));
   const shared = judged.filter((r) => r.outcome === 'shared-outage');

@@ -198,13 +198,18 @@ export class GuardRunner {
     for (const r of this.routes) {
       const policy = this.policies.get(r.name)!;
       if (!policy.enabled || control.latch(r.name)) continue;
-      const percent = control.percent(r.name) ?? 0;
-      const state = this.states.get(r.name) ?? initialGuardState(now);
-      const windows = percent > 0 ? this.windows(r.name, policy, now) : [];
-      const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs });
-      this.states.set(r.name, decision.state);
-      this.report(r.name, decision);
-      if (decision.action === 'revert') toRevert.push({ route: r.name, decision });
+      try {
+        const percent = control.percent(r.name) ?? 0;
+        const state = this.states.get(r.name) ?? initialGuardState(now);
+        const windows = percent > 0 ? this.windows(r.name, policy, now) : [];
+        const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs });
+        this.states.set(r.name, decision.state);
+        this.report(r.name, decision);
+        if (decision.action === 'revert') toRevert.push({ route: r.name, decision });
+      } catch (err) {
+        // A fault in judging one route must neither stop the others nor take the data plane down.
+        this.deps.logger.error({ route: r.name, err: (err as Error).stack }, 'guard: evaluating the route failed');
+      }
     }
     if (toRevert.length > 0) this.revert(toRevert, now);
     this.evaluationSeconds.set((performance.now() - t0) / 1000);
