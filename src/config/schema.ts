@@ -117,7 +117,12 @@ export const ConfigSchema = Type.Object(
       { ...closed, default: {}, description: 'Where the data plane (the proxy) listens.' },
     ),
     backends: Type.Object({ legacy: Backend, candidate: Backend }, closed),
-    routes: Type.Array(Route, { minItems: 1, description: 'First match wins; the last route should catch everything.' }),
+    routes: Type.Array(Route, {
+      minItems: 1,
+      // Matching is a linear scan per request; ten thousand routes is already far past any real use.
+      maxItems: 10000,
+      description: 'First match wins; the last route should catch everything. At most 10000.',
+    }),
     overrideHeader: OptionalHeader('x-cutover-backend', 'Request header that forces legacy|candidate; false disables it.'),
     servedByHeader: OptionalHeader('x-cutover-backend', 'Response header naming the backend that served; false disables it.'),
     stats: Type.Object(
