@@ -11,6 +11,8 @@ import { decide, parseOverride } from '../split/decide.js';
 import { matchRoute, stickyKey, type CompiledRoute } from '../split/route.js';
 import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
 import { upstreamHeaders } from './headers.js';
+import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
+import { BAD_PATH, normalizeTarget } from './normalize-path.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
@@ -42,6 +44,7 @@ export class ProxyServer {
     this.now = opts.now ?? (() => performance.now());
     this.exchangeOptions = { servedByHeader: this.table.servedByHeader, now: this.now, onDone: this.accessLog, closing: false };
     this.server = createServer(this.handle);
+    applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
@@ -90,9 +93,11 @@ export class ProxyServer {
     if (url.charCodeAt(0) !== 47 /* / */ || req.method === 'CONNECT') {
       return sendError(res, 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
     }
-    const q = url.indexOf('?');
-    const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
-    if (!route) return sendError(res, 404, 'no_route', `no route matches ${req.method} ${url}`);
+    if (tooManyHeaders(req)) return sendError(res, 431, 'too_many_headers', `more than ${MAX_REQUEST_HEADERS} header fields`);
+    const target = normalizeTarget(url);
+    if (!target) return sendError(res, 400, 'bad_path', BAD_PATH);
+    const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
+    if (!route) return sendError(res, 404, 'no_route', `no route matches ${req.method} ${target.path}`);
     const backend = this.choose(route, req, table);
     if (backend === undefined) {
       return sendError(res, 400, 'bad_override', `header ${table.overrideHeader} must be legacy or candidate`);
@@ -109,7 +114,7 @@ export class ProxyServer {
       cluster,
       route.series[backend],
       {
-        path: url,
+        path: target.url,
         method: req.method as 'GET',
         headers,
         body: hasBody ? req : null,
@@ -154,9 +159,10 @@ export class ProxyServer {
     socket.once('end', () => socket.destroy());
     if (this.control.maintenance.enabled) return refuse('503 Service Unavailable');
     const table = this.table;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
+    const target = normalizeTarget(req.url ?? '/');
+    if (!target || tooManyHeaders(req)) return refuse(target ? '431 Request Header Fields Too Large' : '400 Bad Request');
+    req.url = target.url; // http-proxy forwards req.url: the backend gets the path that was routed
+    const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
     if (!route) return refuse('404 Not Found');
     const backend = this.choose(route, req, table);
     if (!backend) return refuse('400 Bad Request');
