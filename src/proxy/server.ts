@@ -11,6 +11,7 @@ import { decide, parseOverride } from '../split/decide.js';
 import { matchRoute, stickyKey, type CompiledRoute } from '../split/route.js';
 import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
 import { upstreamHeaders } from './headers.js';
+import { upgradeRequestHeaders } from './upgrade-headers.js';
 import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
 import { BAD_PATH, normalizeTarget } from './normalize-path.js';
 import { sendError } from './respond.js';
@@ -32,7 +33,7 @@ export class ProxyServer {
   private readonly control: Control;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: true });
+  private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: false }) // X-Forwarded-* come from upgradeRequestHeaders;
   private readonly upgraded = new Set<Duplex>();
   private readonly upgradeTimers = new Map<Duplex, NodeJS.Timeout>();
   private readonly exchangeOptions: ExchangeOptions;
@@ -183,6 +184,7 @@ export class ProxyServer {
       clearTimeout(timer);
       this.upgradeTimers.delete(socket);
     });
+    req.headers = upgradeRequestHeaders(req).headers; // the rules of plain requests, plus Connection/Upgrade
     this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
       if (timedOut) return; // already answered 504 and counted; this is the abandoned upstream
       const kind = errorKind(err);
