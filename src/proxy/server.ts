@@ -14,6 +14,7 @@ import { upstreamHeaders } from './headers.js';
 import { upgradeRequestHeaders } from './upgrade-headers.js';
 import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
 import { BAD_PATH, normalizeTarget } from './normalize-path.js';
+import { oneAtATime } from './pipeline.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
@@ -44,7 +45,7 @@ export class ProxyServer {
     this.logger = opts.logger;
     this.now = opts.now ?? (() => performance.now());
     this.exchangeOptions = { servedByHeader: this.table.servedByHeader, now: this.now, onDone: this.accessLog, closing: false };
-    this.server = createServer(this.handle);
+    this.server = createServer(oneAtATime(this.handle));
     applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
