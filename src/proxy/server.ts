@@ -15,6 +15,7 @@ import { upgradeRequestHeaders } from './upgrade-headers.js';
 import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
 import { BAD_PATH, normalizeTarget } from './normalize-path.js';
 import { oneAtATime } from './pipeline.js';
+import { onClientError } from './client-errors.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
@@ -48,10 +49,7 @@ export class ProxyServer {
     this.server = createServer(oneAtATime(this.handle));
     applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    });
+    this.server.on('clientError', onClientError);
     this.ws.on('error', () => {}); // errors are handled by each ws() callback
     this.ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
       proxyReq.once('upgrade', () => clearTimeout(this.upgradeTimers.get(socket)));
