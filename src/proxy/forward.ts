@@ -8,6 +8,7 @@ import type { ErrorKind, Series } from '../stats/series.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
+import { destroyIfNoDrain } from './stall.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -121,6 +122,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.waitingDrain = true;
       c.pause();
       this.res.once('drain', this.resume);
+      destroyIfNoDrain(this.res, this.cluster.responseMs);
     }
   }
 
