@@ -15,6 +15,7 @@ import { upgradeRequestHeaders } from './upgrade-headers.js';
 import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
 import { BAD_PATH, normalizeTarget } from './normalize-path.js';
 import { oneAtATime } from './pipeline.js';
+import { isWebSocketUpgrade, plainResponse } from './plain-upgrade.js';
 import { onClientError } from './client-errors.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
@@ -147,6 +148,7 @@ export class ProxyServer {
 
   /** WebSocket (and other) upgrades: same route and split, proxied by http-proxy. */
   private readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!isWebSocketUpgrade(req)) return this.handle(req, plainResponse(req, socket));
     const refuse = (status: string) => {
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
