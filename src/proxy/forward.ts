@@ -9,6 +9,7 @@ import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
 import { destroyIfNoDrain } from './stall.js';
+import { completeWithoutBody } from './bodiless.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -132,6 +133,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Controller, err: Error): void {
+    if (completeWithoutBody(this.status, err)) return this.onResponseEnd();
     if (this.clientGone || err instanceof ClientGoneError) {
       this.series.clientAbort(this.opts.now(), this.responded);
       this.finish('aborted');
