@@ -12,7 +12,8 @@ export const Timeouts = Type.Object(
     responseMs: Type.Integer({
       minimum: 1,
       default: 30000,
-      description: 'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504.',
+      description:
+        'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504. Also how long a client may leave the response unread before its connection is closed.',
     }),
   },
   { ...closed, default: {} },
