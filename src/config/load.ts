@@ -1,6 +1,6 @@
 // Load, default and validate a config. Every problem names the field path and the rule,
 // e.g. `routes[1].candidatePercent: must be <= 100, got 150`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -14,13 +14,26 @@ export interface LoadedConfig {
   file: string;
 }
 
+/**
+ * The largest config file read (bytes). A real config is a few kB; a file of many MB is a mistake
+ * (or an attack on the admin reload), and parsing it would cost gigabytes of memory.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** A quoted value in an error message is cut to this many characters. */
+const MAX_SHOWN = 80;
+
 /** Read and validate a YAML config file. Throws ConfigError listing every problem. */
 export function loadConfigFile(path: string): LoadedConfig {
   const file = resolve(path);
   let text: string;
   try {
+    const { size } = statSync(file);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(file, [`config file is ${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_CONFIG_BYTES / 1024 / 1024} MB`]);
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
   let raw: unknown;
@@ -28,7 +41,7 @@ export function loadConfigFile(path: string): LoadedConfig {
     raw = parseYaml(text);
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
-    throw new ConfigError(file, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+    throw new ConfigError(file, [`not valid YAML${where}: ${truncate((err as Error).message.split('\n')[0])}`]);
   }
   return { config: parseConfig(raw, file), file };
 }
@@ -45,10 +58,17 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
   return withDefaults as Config;
 }
 
+/** Problems listed at most; a generated file can have one per route, and nobody reads 10000 lines. */
+const MAX_ISSUES = 50;
+
 function schemaIssues(value: unknown): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const e of Value.Errors(ConfigSchema, value)) {
+    if (out.length === MAX_ISSUES) {
+      out.push('… and more problems (only the first 50 are listed)');
+      break;
+    }
     const line = `${fieldPath(e.path)}: ${rule(e)}`;
     // A union reports every branch; the first message per path is the useful one.
     const key = e.path;
@@ -64,14 +84,21 @@ export function fieldPath(pointer: string): string {
   if (pointer === '') return '(root)';
   let out = '';
   for (const part of pointer.slice(1).split('/')) {
-    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    const key = truncate(part.replace(/~1/g, '/').replace(/~0/g, '~'));
     out += /^\d+$/.test(key) ? `[${key}]` : out === '' ? key : `.${key}`;
   }
   return out;
 }
 
+/** A value quoted in an error message, cut short: a 50 MB string must not be echoed whole. */
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return JSON.stringify(truncate(v));
+  if (v === undefined) return 'nothing';
+  return truncate(JSON.stringify(v) ?? String(v));
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s;
 }
 
 function rule(e: ValueError): string {
@@ -101,6 +128,8 @@ function rule(e: ValueError): string {
       return `must be a list, got ${show(e.value)}`;
     case ValueErrorType.ArrayMinItems:
       return `must have at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}`;
+    case ValueErrorType.ArrayMaxItems:
+      return `must have at most ${s.maxItems} items, got ${(e.value as unknown[]).length}`;
     case ValueErrorType.StringPattern:
       return `must match ${s.pattern}${s.description ? ` (${s.description})` : ''}, got ${show(e.value)}`;
     case ValueErrorType.StringMinLength:
@@ -138,7 +167,7 @@ function semanticIssues(c: Config): string[] {
   const names = new Map<string, number>();
   c.routes.forEach((r, i) => {
     const first = names.get(r.name);
-    if (first !== undefined) out.push(`routes[${i}].name: must be unique, "${r.name}" is already routes[${first}].name`);
+    if (first !== undefined) out.push(`routes[${i}].name: must be unique, ${show(r.name)} is already routes[${first}].name`);
     else names.set(r.name, i);
     if (r.sticky && (r.sticky.header === undefined) === (r.sticky.cookie === undefined)) {
       out.push(`routes[${i}].sticky: must set exactly one of header or cookie`);

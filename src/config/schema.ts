@@ -12,7 +12,8 @@ export const Timeouts = Type.Object(
     responseMs: Type.Integer({
       minimum: 1,
       default: 30000,
-      description: 'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504.',
+      description:
+        'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504. Also how long a client may leave the response unread before its connection is closed.',
     }),
   },
   { ...closed, default: {} },
@@ -164,7 +165,12 @@ export const ConfigSchema = Type.Object(
       { ...closed, default: {}, description: 'Where the data plane (the proxy) listens.' },
     ),
     backends: Type.Object({ legacy: Backend, candidate: Backend }, closed),
-    routes: Type.Array(Route, { minItems: 1, description: 'First match wins; the last route should catch everything.' }),
+    routes: Type.Array(Route, {
+      minItems: 1,
+      // Matching is a linear scan per request; ten thousand routes is already far past any real use.
+      maxItems: 10000,
+      description: 'First match wins; the last route should catch everything. At most 10000.',
+    }),
     overrideHeader: Type.Union([HeaderName, Type.Literal(false)], {
       default: false,
       description: 'Request header that forces legacy|candidate (off by default). Forced requests are counted apart and never judged by the guard.',

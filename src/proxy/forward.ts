@@ -10,6 +10,8 @@ import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
 import { mayRetry, nodeFailure } from './retry.js';
+import { destroyIfNoDrain } from './stall.js';
+import { completeWithoutBody } from './bodiless.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -163,6 +165,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.waitingDrain = true;
       c.pause();
       this.res.once('drain', this.resume);
+      destroyIfNoDrain(this.res, this.cluster.responseMs);
     }
   }
 
@@ -172,6 +175,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Controller, err: Error): void {
+    if (completeWithoutBody(this.status, err)) return this.onResponseEnd();
     if (this.clientGone || err instanceof ClientGoneError) {
       // Without a response, the record carries the request's age: slow if it passed the
       // threshold. A watched upstream that failed on its own (timeout, reset) is still evidence.

@@ -15,6 +15,12 @@ import type { Stats } from '../stats/store.js';
 import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
 import { upstreamHeaders } from './headers.js';
 import { judgeOverride } from './override.js';
+import { upgradeRequestHeaders } from './upgrade-headers.js';
+import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
+import { BAD_PATH, normalizeTarget } from './normalize-path.js';
+import { oneAtATime } from './pipeline.js';
+import { isWebSocketUpgrade, plainResponse } from './plain-upgrade.js';
+import { onClientError } from './client-errors.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
@@ -36,7 +42,7 @@ export class ProxyServer {
   private readonly stats: Stats;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: true });
+  private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: false }) // X-Forwarded-* come from upgradeRequestHeaders;
   private readonly upgraded = new Set<Duplex>();
   /** Upgrades waiting for the upstream's answer: their timeout and their one record. */
   private readonly upgradeTimers = new Map<Duplex, { timer: NodeJS.Timeout; record: (status: number, error: ErrorKind | null) => void }>();
@@ -55,12 +61,10 @@ export class ProxyServer {
       onRefused: (x, status) => this.stats.answer(x.routeName, status),
       closing: false,
     };
-    this.server = createServer(this.handle);
+    this.server = createServer(oneAtATime(this.handle));
+    applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    });
+    this.server.on('clientError', onClientError);
     this.ws.on('error', () => {}); // errors are handled by each ws() callback
     this.ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
       // The upstream answered: 101 (upgraded), or a refusal that http-proxy passes on as it is.
@@ -117,11 +121,13 @@ export class ProxyServer {
     if (url.charCodeAt(0) !== 47 /* / */ || req.method === 'CONNECT') {
       return this.answer(res, '', 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
     }
+    if (tooManyHeaders(req)) return this.answer(res, '', 431, 'too_many_headers', `more than ${MAX_REQUEST_HEADERS} header fields`);
     // RFC 9112 section 3.2: a request with more than one Host field gets 400.
     if (hostCount(req.rawHeaders) > 1) return this.answer(res, '', 400, 'bad_host', 'the request has more than one Host header');
-    const q = url.indexOf('?');
-    const route = matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
-    if (!route) return this.answer(res, '', 404, 'no_route', `no route matches ${req.method} ${url}`);
+    const target = normalizeTarget(url);
+    if (!target) return this.answer(res, '', 400, 'bad_path', BAD_PATH);
+    const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
+    if (!route) return this.answer(res, '', 404, 'no_route', `no route matches ${req.method} ${target.path}`);
     const chosen = this.select(route, req, table);
     if (typeof chosen === 'string') return this.refuseOverride(res, route.name, chosen);
     const { backend, series } = chosen;
@@ -137,7 +143,7 @@ export class ProxyServer {
       cluster,
       series,
       {
-        path: url,
+        path: target.url,
         method: req.method as 'GET',
         headers,
         body: hasBody ? req : null,
@@ -185,6 +191,7 @@ export class ProxyServer {
 
   /** WebSocket (and other) upgrades: same route and split, proxied by http-proxy. */
   private readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!isWebSocketUpgrade(req)) return this.handle(req, plainResponse(req, socket));
     const refuse = (status: string) => {
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
@@ -196,13 +203,17 @@ export class ProxyServer {
     // A client that half-closes has gone: do not keep the socket (and the upstream) open for it.
     socket.once('end', () => socket.destroy());
     const table = this.table;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const route = this.control.maintenance.enabled ? undefined : matchRoute(table.routes, req.method ?? 'GET', q === -1 ? url : url.slice(0, q), req.headers);
     if (this.control.maintenance.enabled) {
       this.stats.answer('', 503);
       return refuse('503 Service Unavailable');
     }
+    const target = normalizeTarget(req.url ?? '/');
+    if (!target || tooManyHeaders(req) || hostCount(req.rawHeaders) > 1) {
+      this.stats.answer('', target && tooManyHeaders(req) ? 431 : 400);
+      return refuse(target && tooManyHeaders(req) ? '431 Request Header Fields Too Large' : '400 Bad Request');
+    }
+    req.url = target.url; // http-proxy forwards req.url: the backend gets the path that was routed
+    const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
     if (!route) {
       this.stats.answer('', 404);
       return refuse('404 Not Found');
@@ -244,6 +255,7 @@ export class ProxyServer {
       this.upgradeTimers.delete(socket);
       record(0, null); // the client left before the upstream answered
     });
+    req.headers = upgradeRequestHeaders(req).headers; // the rules of plain requests, plus Connection/Upgrade
     this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
       if (timedOut) return; // already answered 504 and counted; this is the abandoned upstream
       const kind = errorKind(err);
