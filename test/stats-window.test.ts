@@ -86,4 +86,25 @@ describe('stats series with a fake clock', () => {
     expect(toSnapshot(s.cumulative(1_000_000)).requests).toBe(3);
     expect(toSnapshot(s.window(1_000_000, 5)).requests).toBe(2);
   });
+
+  it('keeps an hour-long window in bounded memory: older seconds fold into minute slots, nothing lost', () => {
+    const s = new Series(3600);
+    // One request per second for two hours, each at 1 ms.
+    for (let t = 0; t < 7200; t++) s.record(t * 1000, t % 100 === 0 ? 500 : 200, null, 1000, false);
+    const now = 7200 * 1000 - 1;
+    const hour = toSnapshot(s.window(now, 3600));
+    // The far end moves in minute steps: the hour holds 3600 to 3660 of them.
+    expect(hour.requests).toBeGreaterThanOrEqual(3600);
+    expect(hour.requests).toBeLessThanOrEqual(3660);
+    expect(toSnapshot(s.window(now, 30)).requests).toBe(30); // the recent seconds stay exact
+    expect(toSnapshot(s.window(now, 90)).requests).toBeGreaterThanOrEqual(90);
+    expect(toSnapshot(s.window(now, 90)).requests).toBeLessThanOrEqual(150);
+    const all = toSnapshot(s.cumulative(now));
+    expect(all.requests).toBe(7200);
+    expect(all.status['5xx']).toBe(72);
+    // At most 61 one-second slices and 63 minute slots hold a histogram, whatever the window.
+    const slots = (s as unknown as { ring: unknown[]; coarse: unknown[] });
+    expect(slots.ring.length).toBe(61);
+    expect(slots.coarse.length).toBe(63);
+  });
 });

@@ -72,22 +72,35 @@ export interface SeriesView {
   histogram: Histogram;
 }
 
+/** Fine slices kept at most; older ones are folded into coarse slots of COARSE_FACTOR slices. */
+const FINE_SLOTS = 61;
+const COARSE_FACTOR = 60;
+
 export class Series {
   private readonly ring: Slice[];
+  /**
+   * Coarse slots (COARSE_FACTOR fine slices each) for windows longer than the fine ring, so that
+   * memory stays bounded whatever the window: at most 61 fine and 62 coarse histograms for an
+   * hour. `index` is the coarse slot number; undefined when the fine ring covers every window.
+   */
+  private readonly coarse: Slice[] | undefined;
   private head: Slice;
   private headIndex = -1;
   private readonly total: SeriesView = { counters: new Counters(), histogram: newHistogram() };
 
   /**
    * @param retainSeconds the longest window anyone will ask for
-   * @param sliceMs slice length; the window moves in steps of this size
+   * @param sliceMs slice length; the window moves in steps of this size (of COARSE_FACTOR slices
+   *   at its far end, for windows longer than the fine ring)
    */
   constructor(
     retainSeconds: number,
     private readonly sliceMs = 1000,
   ) {
     const slots = Math.ceil((retainSeconds * 1000) / sliceMs) + 1;
-    this.ring = Array.from({ length: slots }, () => ({ index: -1, counters: new Counters(), histogram: undefined }));
+    const empty = (): Slice => ({ index: -1, counters: new Counters(), histogram: undefined });
+    this.ring = Array.from({ length: Math.min(slots, FINE_SLOTS) }, empty);
+    this.coarse = slots > FINE_SLOTS ? Array.from({ length: Math.ceil(slots / COARSE_FACTOR) + 2 }, empty) : undefined;
     this.head = this.ring[0];
   }
 
@@ -157,13 +170,20 @@ export class Series {
 
   /** Everything recorded in the last `seconds` (the current, partial slice included). */
   window(now: number, seconds: number): SeriesView {
+    const out: SeriesView = { counters: new Counters(), histogram: newHistogram() };
+    for (const s of this.slicesOf(now, seconds)) addSlice(out, s);
+    return out;
+  }
+
+  /** The fine slices, and the coarse slots, that hold the last `seconds`. */
+  private *slicesOf(now: number, seconds: number): Generator<Slice> {
     this.slice(now);
     const oldest = this.headIndex - Math.ceil((seconds * 1000) / this.sliceMs) + 1;
-    const out: SeriesView = { counters: new Counters(), histogram: newHistogram() };
-    for (const s of this.ring) {
-      if (s.index >= oldest && s.index <= this.headIndex) addSlice(out, s);
+    for (const s of this.ring) if (s.index >= oldest && s.index <= this.headIndex) yield s;
+    if (this.coarse) {
+      // A coarse slot only holds slices older than the fine ring: no overlap with the above.
+      for (const c of this.coarse) if (c.index !== -1 && (c.index + 1) * COARSE_FACTOR - 1 >= oldest) yield c;
     }
-    return out;
   }
 
   /**
@@ -172,13 +192,10 @@ export class Series {
    * only when asked for.
    */
   windowCounters(now: number, seconds: number, withHistogram = false): { counters: Counters; timed: number; histogram?: Histogram } {
-    this.slice(now);
-    const oldest = this.headIndex - Math.ceil((seconds * 1000) / this.sliceMs) + 1;
     const counters = new Counters();
     let timed = 0;
     const histogram = withHistogram ? newHistogram() : undefined;
-    for (const s of this.ring) {
-      if (s.index < oldest || s.index > this.headIndex) continue;
+    for (const s of this.slicesOf(now, seconds)) {
       counters.add(s.counters);
       const n = s.histogram?.totalCount ?? 0;
       timed += n;
@@ -194,7 +211,27 @@ export class Series {
     out.counters.add(this.total.counters);
     out.histogram.add(this.total.histogram);
     for (const s of this.ring) if (s.index !== -1) addSlice(out, s);
+    for (const c of this.coarse ?? []) if (c.index !== -1) addSlice(out, c);
     return out;
+  }
+
+  /**
+   * Where a fine slice that leaves the ring goes: its coarse slot (whose previous contents, a
+   * whole ring ago, go to the total first), or the total when there are no coarse slots.
+   */
+  private older(fineIndex: number): { counters: Counters; histogram: Histogram | undefined } {
+    if (!this.coarse) return this.total;
+    const index = Math.floor(fineIndex / COARSE_FACTOR);
+    const c = this.coarse[index % this.coarse.length];
+    if (c.index !== index) {
+      if (c.index !== -1) {
+        addSlice(this.total, c);
+        c.counters.clear();
+        c.histogram?.reset();
+      }
+      c.index = index;
+    }
+    return c;
   }
 
   /** Move the head to the slice for `now`, folding slices that leave the ring into the total. */
@@ -207,7 +244,7 @@ export class Series {
     for (let i = from; i <= index; i++) {
       const s = this.ring[i % n];
       if (s.index !== -1) {
-        addSlice(this.total, s);
+        addSlice(this.older(s.index), s);
         s.counters.clear();
         s.histogram?.reset();
       }
@@ -219,7 +256,7 @@ export class Series {
   }
 }
 
-function addSlice(into: SeriesView, s: Slice): void {
+function addSlice(into: { counters: Counters; histogram: Histogram | undefined }, s: Slice): void {
   into.counters.add(s.counters);
-  if (s.histogram && s.histogram.totalCount > 0) into.histogram.add(s.histogram);
+  if (s.histogram && s.histogram.totalCount > 0) (into.histogram ??= newHistogram()).add(s.histogram);
 }
