@@ -150,7 +150,15 @@ export function renderGuard(r) {
   return out.join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, guard: renderGuard };
+export function renderGuardEval(r) {
+  const rows = r.rows.map((row) => [row.rules, fixed(row.meanMs, 2), fixed(row.p50Ms, 2), fixed(row.p99Ms, 2), fixed(row.maxMs, 2), row.verdicts.join(' ')]);
+  return [
+    `guard evaluation: ${r.routes} routes, ${r.windowSeconds} s of traffic at ${r.requestsPerRouteAndBackendPerSecond} req/s per route and backend, ${r.evaluations} evaluations (budget ${r.budgetMs} ms)`,
+    table(['rules', 'mean ms', 'p50 ms', 'p99 ms', 'max ms', 'verdicts'], rows),
+  ].join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval };
 
 export function render(result) {
   const r = renderers[result.scenario];

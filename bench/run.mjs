@@ -22,6 +22,7 @@ import { cpusAllowed, pinSelf } from './lib/pin.mjs';
 import { Procs } from './lib/procs.mjs';
 import { render, writeResults } from './report.mjs';
 import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
+import { guardEvalScenario } from './scenarios/guard-eval.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
@@ -29,6 +30,8 @@ const SCENARIOS = {
   // Each target: warm-up + measured run + start/stop; four targets, with room to spare.
   throughput: { run: throughputScenario, budgetSeconds: (o) => 4 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
+  // In process, no servers: the guard's evaluation cost with 100 routes.
+  'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
