@@ -19,6 +19,7 @@ import { nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
 import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
+import { Fleet } from './fleet/fleet.js';
 import { Stats } from './stats/store.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -47,6 +48,8 @@ export interface AppOptions {
   adminToken?: string;
   /** Wall clock for control state and history (tests inject one). */
   clock?: () => number;
+  /** This replica's name in a fleet (default: CUTOVER_REPLICA_ID, else host and pid). */
+  replica?: string;
 }
 
 export class App {
@@ -64,7 +67,9 @@ export class App {
   readonly startedAt = Date.now();
   private shuttingDown = false;
   /** The first state write, made at start-up. */
-  private readonly restored: Promise<Saved>;
+  private restored: Promise<Saved> | undefined;
+  /** Fleet mode (state.redis): the shared state, the lease, the merged guard. */
+  readonly fleet: Fleet | undefined;
   /** Ejections and returns of upstream nodes: logged and counted. */
   private readonly onNodeEvent: (e: NodeEvent) => void;
 
@@ -81,11 +86,15 @@ export class App {
     }
     this.stats = new Stats(config.stats.windowSeconds, Math.max(config.stats.windowSeconds, config.guard.windowSeconds));
     this.stateFile = stateFilePath(config, options.configFile);
-    const store = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
-    this.control = new Control(config, store, this.logger, options.clock);
-    this.restored = this.control.restore({ reset: options.resetState });
+    const file = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
+    // Fleet mode: Redis is the truth and the file the replica's local copy; else the file alone.
+    this.fleet = fleetConfigured(config) ? new Fleet({ config, stats: this.stats, logger: this.logger, file, replica: options.replica }) : undefined;
+    this.control = new Control(config, this.fleet?.store ?? file, this.logger, options.clock);
+    // One process restores from its file now; a replica reads the shared state in start().
+    this.restored = this.fleet ? undefined : this.control.restore({ reset: options.resetState });
     // Metrics first: the clusters report node ejections to them from the first request on.
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
+    this.fleet?.attach(this.control, this.metrics);
     this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
     this.proxy = new ProxyServer({
       table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent }),
@@ -93,7 +102,7 @@ export class App {
       stats: this.stats,
       logger: this.logger,
     });
-    this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock }, config);
+    this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, source: this.fleet }, config);
     this.admin = config.admin.enabled
       ? createAdminServer({
           logger: this.logger,
@@ -108,6 +117,7 @@ export class App {
           routeConfigs: () => this.config.routes,
           guardStatus: () => this.guard.status(),
           nodes: () => nodeHealth(this.proxy.table.clusters),
+          fleet: this.fleet ? () => this.fleet!.status() : undefined,
           reload: options.configFile ? (by) => this.reload(by) : undefined,
         })
       : undefined;
@@ -118,9 +128,18 @@ export class App {
   }
 
   async start(): Promise<this> {
+    if (this.fleet) {
+      // The shared state before the first request: a latched revert stays latched on a new replica.
+      const loaded = await this.fleet.connect();
+      this.restored = this.control.restore({ reset: this.options.resetState, loaded });
+    }
     // Wait for the first write so a state file that cannot be written is reported before traffic
     // flows; the proxy starts anyway (the data plane never waits on the control plane).
     await this.restored;
+    if (this.fleet) {
+      this.fleet.copyToFile();
+      await this.fleet.start(this.guard);
+    }
     const { host, port } = this.config.listen;
     this.proxyAddress = await this.proxy.listen(host, port);
     this.logger.info({ address: `http://${hostPort(this.proxyAddress)}`, routes: this.config.routes.length }, 'proxy listening');
@@ -157,6 +176,7 @@ export class App {
     const { legacy, candidate } = this.proxy.table.clusters;
     await Promise.all([legacy.close(), candidate.close()]);
     await this.control.flush();
+    await this.fleet?.close();
     await this.admin?.close();
     await this.guard.close();
     this.metrics.close();
@@ -271,6 +291,12 @@ function adminToken(config: Config, configFile: string | undefined): string | un
   }
   if (token === '') throw new CutoverError('ADMIN_TOKEN_FILE', 400, `admin.tokenFile: ${file} is empty`);
   return token;
+}
+
+/** Fleet mode is on when state.redis names a URL, or CUTOVER_REDIS_URL is set. */
+function fleetConfigured(config: Config): boolean {
+  const env = process.env.CUTOVER_REDIS_URL?.trim();
+  return (env !== undefined && env !== '') || config.state.redis?.url !== undefined;
 }
 
 /** The override header's rule: undefined when it is off; the token from CUTOVER_OVERRIDE_TOKEN or overrideAuth.tokenFile. */

@@ -105,8 +105,8 @@ function simulate(seconds: number, traffic: Traffic, p: RoutePolicy, o: SimOptio
     const ages = (b: Backend) => series[b].inFlightAges(now, ratio ? 0 : Math.min(slowMs ?? Infinity, timeoutMs));
     const windows = windowsToJudge(30, 5, undefined, now).map((w) => ({
       seconds: w,
-      legacy: figuresOf(series.legacy, now, w, ages('legacy'), timeoutMs, ratio),
-      candidate: figuresOf(series.candidate, now, w, ages('candidate'), timeoutMs, ratio),
+      legacy: figuresOf(series.legacy, now, w, ages('legacy'), timeoutMs, ratio).figures,
+      candidate: figuresOf(series.candidate, now, w, ages('candidate'), timeoutMs, ratio).figures,
     }));
     const d = evaluate({ windows, policy: p, state, candidatePercent: o.percent ?? 10, now, intervalMs });
     state = d.state;

@@ -18,6 +18,8 @@ export interface AdminDeps {
   guardStatus?(): unknown;
   /** The upstream nodes of each backend with their health (ejected or serving). */
   nodes?(): unknown;
+  /** Fleet mode: replicas, leader, generation, the store's health; undefined for one process. */
+  fleet?(): unknown;
   /** Re-read the config file; throws ConfigError when it is invalid. */
   reload?(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<unknown>;
 }
@@ -250,6 +252,7 @@ function status(deps: AdminDeps) {
     maintenance: control.maintenance,
     state: stateOf(control),
     nodes: deps.nodes?.() ?? null,
+    fleet: deps.fleet?.() ?? { mode: 'single' },
     routes: deps.routeConfigs().map((r) => ({
       name: r.name,
       candidatePercent: control.percent(r.name) ?? 0,

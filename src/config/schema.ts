@@ -208,6 +208,22 @@ export const ConfigSchema = Type.Object(
     ),
     state: Type.Object(
       {
+        redis: Type.Optional(
+          Type.Object(
+            {
+              url: Type.Optional(
+                Type.String({ pattern: '^rediss?://', description: 'redis:// or rediss:// URL of the fleet store (CUTOVER_REDIS_URL wins when set)' }),
+              ),
+              key: Type.String({ pattern: '^[A-Za-z0-9_.:-]+$', default: 'cutover', description: 'Namespace of every key: one per migration sharing the Redis.' }),
+              optional: Type.Boolean({
+                default: false,
+                description: 'Start even when Redis cannot be reached (on the local copy in state.file, degraded); false refuses to start (exit 2).',
+              }),
+              leaseTtlMs: Type.Integer({ minimum: 1000, maximum: 60000, default: 5000, description: 'The guard leader lease: another replica takes over within this when the leader dies.' }),
+            },
+            { ...closed, description: 'Fleet mode: every replica shares the control state and one guard through this Redis.' },
+          ),
+        ),
         file: Type.Optional(
           Type.String({ minLength: 1, description: 'Control state file; default cutover-state.json beside the config file. Relative paths are relative to the config file.' }),
         ),

@@ -9,7 +9,8 @@ import { CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { newInterleave } from '../split/decide.js';
 import type { RouteSplit } from '../split/route.js';
-import type { FileStateStore } from '../state/file-store.js';
+import type { FileStateStore, LoadResult } from '../state/file-store.js';
+import type { StateStore } from '../state/store.js';
 import { Durability, type Saved, type Undo } from './durability.js';
 import { checkPersisted, STATE_VERSION, type GuardLatch, type PersistedState } from './persisted.js';
 
@@ -17,6 +18,10 @@ export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload';
 export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config';
 
 export interface Change {
+  /** Unique across replicas: `<replica>:<sequence>`. */
+  id?: string;
+  /** The replica (or process) that made the change. */
+  replica?: string;
   time: string;
   source: Source;
   kind: ChangeKind;
@@ -70,9 +75,13 @@ export class Control {
   restoredFrom: 'state-file' | 'config' | 'safe' = 'config';
   private readonly durability: Durability<PersistedState> | undefined;
 
+  /** Names this process in the history (`replica`) and makes change ids unique across a fleet. */
+  replica = 'local';
+  private sequence = 0;
+
   constructor(
     config: Config,
-    private readonly store?: FileStateStore<PersistedState>,
+    private readonly store?: StateStore<PersistedState> & Partial<Pick<FileStateStore<PersistedState>, 'load' | 'moveAside' | 'file'>>,
     private readonly logger?: Logger,
     private readonly clock: () => number = Date.now,
   ) {
@@ -86,21 +95,21 @@ export class Control {
    * aside and every route starts at 0 % until an operator sets it. The returned promise settles
    * with the first write (which also tells early whether the file can be written).
    */
-  restore(opts: { reset?: boolean } = {}): Promise<Saved> {
+  restore(opts: { reset?: boolean; loaded?: LoadResult<PersistedState> } = {}): Promise<Saved> {
     if (!this.store) return Promise.resolve(NO_FILE);
-    const file = this.store.file;
+    const file = this.store.name;
     if (opts.reset) {
       this.logger?.warn({ stateFile: file }, 'state: --reset-state given, starting from the config percentages');
       this.restoredFrom = 'config';
     } else {
-      const loaded = this.store.load();
+      const loaded = opts.loaded ?? this.store.load?.() ?? { kind: 'missing' };
       if (loaded.kind === 'missing') {
         this.logger?.info({ stateFile: file }, 'state: no state file yet, the config percentages apply');
         this.restoredFrom = 'config';
       } else if (loaded.kind === 'corrupt') {
         let aside: string | undefined;
         try {
-          aside = this.store.moveAside(new Date(this.clock()));
+          aside = this.store.moveAside?.(new Date(this.clock()));
         } catch {
           // could not move it: it is overwritten below, the error log keeps the reason
         }
@@ -119,6 +128,7 @@ export class Control {
         }
         this.maintenance = { ...this.maintenance, ...s.maintenance };
         for (const [route, latch] of Object.entries(s.guard ?? {})) this.latches.set(route, latch);
+        this.extra = { ...(s.extra ?? {}) };
         this.changes.push(...(s.history ?? []).slice(0, HISTORY_KEPT));
         this.restoredFrom = 'state-file';
         this.logger?.info(
@@ -288,8 +298,38 @@ export class Control {
       maintenance: this.maintenance,
       guard: Object.fromEntries(this.latches),
       history: this.changes.slice(0, 200),
+      ...(Object.keys(this.extra).length > 0 ? { extra: this.extra } : {}),
     };
   }
+
+  /**
+   * Control state another replica wrote (the fleet's store), merged already with what this
+   * replica changed and has not written yet. Applies it for the next request; each history entry
+   * this replica had not seen is announced to the listeners (the guard runner sees a re-arm, the
+   * metrics count it) and logged, but not written again.
+   */
+  applyRemote(s: PersistedState): Change[] {
+    for (const [route, r] of Object.entries(s.routes)) {
+      const split = this.splits.get(route);
+      if (split) split.percent = r.candidatePercent;
+    }
+    this.maintenance = { ...this.maintenance, ...s.maintenance };
+    this.latches.clear();
+    for (const [route, latch] of Object.entries(s.guard ?? {})) if (this.splits.has(route)) this.latches.set(route, latch);
+    this.extra = { ...(s.extra ?? {}) };
+    const known = new Set(this.changes.map((c) => c.id).filter((id) => id !== undefined));
+    const fresh = (s.history ?? []).filter((c) => c.id === undefined || !known.has(c.id));
+    this.changes.length = 0;
+    this.changes.push(...(s.history ?? []).slice(0, HISTORY_KEPT));
+    for (const c of [...fresh].reverse()) {
+      this.logger?.info({ change: c }, `control: from replica ${c.replica ?? '?'}: ${describe(c)}`);
+      this.announce(c);
+    }
+    return fresh;
+  }
+
+  /** Other control state (the ramp) kept and persisted with the rest; see PersistedState.extra. */
+  extra: Record<string, unknown> = {};
 
   /** Write what is not on disk yet and wait for it (shutdown). A failure is logged, not thrown. */
   async flush(): Promise<void> {
@@ -299,7 +339,7 @@ export class Control {
   persistence(): Persistence {
     if (!this.durability) return { file: null, persisted: false, lastError: null, pending: false, writes: 0, failures: 0 };
     const s = this.durability.status();
-    return { file: this.durability.file, persisted: s.healthy, lastError: s.lastError?.message ?? null, pending: s.pending, writes: s.writes, failures: s.failures };
+    return { file: this.durability.name, persisted: s.healthy, lastError: s.lastError?.message ?? null, pending: s.pending, writes: s.writes, failures: s.failures };
   }
 
   private track(t: { changed: boolean; away: boolean; undo: Undo[] }): Promise<Saved> {
@@ -307,11 +347,16 @@ export class Control {
   }
 
   private record(c: Omit<Change, 'time'>): Change {
-    const change: Change = { time: new Date(this.clock()).toISOString(), ...c };
+    const change: Change = { id: `${this.replica}:${Date.now().toString(36)}.${++this.sequence}`, replica: this.replica, time: new Date(this.clock()).toISOString(), ...c };
     if (change.reason === undefined) delete change.reason;
     this.changes.unshift(change);
     if (this.changes.length > HISTORY_KEPT) this.changes.length = HISTORY_KEPT;
     this.logger?.warn({ change }, `control: ${describe(change)}`);
+    this.announce(change);
+    return change;
+  }
+
+  private announce(change: Change): void {
     for (const l of this.listeners) {
       try {
         l(change);
@@ -319,7 +364,6 @@ export class Control {
         this.logger?.error({ err: (err as Error).message }, 'control: a change listener failed');
       }
     }
-    return change;
   }
 }
 

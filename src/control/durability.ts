@@ -5,7 +5,7 @@
 // reported as not saved, and reaches the disk with the next write that succeeds.
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { FileStateStore } from '../state/file-store.js';
+import type { StateStore } from '../state/store.js';
 import { WriteQueue, type WriteStatus } from '../state/write-queue.js';
 
 export type Saved = { persisted: true } | { persisted: false; reason: string };
@@ -35,7 +35,7 @@ export class Durability<T> {
   private readonly queue: WriteQueue<T>;
 
   constructor(
-    private readonly store: FileStateStore<T>,
+    private readonly store: StateStore<T>,
     snapshot: () => T,
     private readonly logger?: Logger,
   ) {
@@ -47,8 +47,8 @@ export class Durability<T> {
     });
   }
 
-  get file(): string {
-    return this.store.file;
+  get name(): string {
+    return this.store.name;
   }
 
   /** Resolves when the change is on disk; see the file's head for what a failed write does. */
@@ -76,7 +76,7 @@ export class Durability<T> {
   private written(generation: number): void {
     if (this.failing) {
       this.failing = false;
-      this.logger?.warn({ stateFile: this.store.file }, 'state: the state file is written again; the changes kept in memory are saved');
+      this.logger?.warn({ store: this.store.name }, `state: ${this.store.name} is written again; the changes kept in memory are saved`);
     }
     const done = this.entries.filter((e) => e.generation <= generation);
     if (done.length === 0) return;
@@ -95,16 +95,16 @@ export class Durability<T> {
     // Newest first, so a chain of raises on one route unwinds step by step to where it started.
     for (const e of [...refused].reverse()) for (const u of [...e.undo].reverse()) u(reason);
     this.logger?.error(
-      { stateFile: this.store.file, err: err.message, refused: refused.length, keptNotSaved: all.length - refused.length },
-      'state: could not write the state file; changes away from legacy are undone, changes toward legacy apply and will be saved when it works again',
+      { store: this.store.name, err: err.message, refused: refused.length, keptNotSaved: all.length - refused.length },
+      `state: could not write ${this.store.name}; changes away from legacy are undone, changes toward legacy apply and will be saved when it works again`,
     );
     for (const e of all) {
       if (e.away) e.reject(new StoreUnavailableError(reason));
-      else e.resolve({ persisted: false, reason: `${reason}; the change applies now and is saved as soon as the file can be written (retrying)` });
+      else e.resolve({ persisted: false, reason: `${reason}; the change applies now and is saved as soon as the store works again (retrying)` });
     }
   }
 
   private reason(err: Error): string {
-    return `cannot write the state file ${this.store.file}: ${err.message}`;
+    return `cannot write ${this.store.name}: ${err.message}`;
   }
 }

@@ -20,6 +20,8 @@ export interface PersistedState {
   maintenance: Maintenance;
   guard: Record<string, GuardLatch>;
   history: Change[];
+  /** Other control state (the ramp, per route) by name; optional so older files stay valid. */
+  extra?: Record<string, unknown>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -6,16 +6,19 @@ import type { Series } from '../stats/series.js';
 import type { Figures, LatencyDistribution } from './rules.js';
 
 /** One backend's figures over one window: counters only, unless a relative latency rule needs the histogram. */
-export function figuresOf(series: Series, now: number, seconds: number, inFlightMs: number[], timeoutMs: number, withLatency: boolean): Figures {
+export function figuresOf(
+  series: Series,
+  now: number,
+  seconds: number,
+  inFlightMs: number[],
+  timeoutMs: number,
+  withLatency: boolean,
+): { figures: Figures; histogram: Histogram | undefined } {
   const w = series.windowCounters(now, seconds, withLatency);
   const c = w.counters;
   const h = w.histogram;
-  const latency: LatencyDistribution | undefined = h && {
-    count: h.totalCount,
-    valueAtRank: (rank) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(Math.min(100, (100 * rank) / h.totalCount)) / 1000),
-    countAbove: (ms) => countAbove(h, ms * 1000),
-  };
-  return {
+  const latency = h && distributionOf(h);
+  const figures: Figures = {
     requests: c.requests - c.unjudged,
     errors: c.status[4] + c.refused + c.reset + c.timeout + c.other,
     timed: w.timed,
@@ -23,6 +26,16 @@ export function figuresOf(series: Series, now: number, seconds: number, inFlight
     inFlightMs,
     timeoutMs,
     latency,
+  };
+  return { figures, histogram: h };
+}
+
+/** An HDR histogram (µs) as the guard's rules read it (ms). */
+export function distributionOf(h: Histogram): LatencyDistribution {
+  return {
+    count: h.totalCount,
+    valueAtRank: (rank) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(Math.min(100, (100 * rank) / h.totalCount)) / 1000),
+    countAbove: (ms) => countAbove(h, ms * 1000),
   };
 }
 

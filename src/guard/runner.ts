@@ -7,6 +7,7 @@ import type { GuardLatch } from '../control/persisted.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Stats } from '../stats/store.js';
+import { toWire, type WireRoute } from '../fleet/snapshots.js';
 import { figuresOf } from './figures.js';
 import {
   evaluate,
@@ -24,8 +25,21 @@ import { WebhookSender } from './webhooks.js';
 export const GUARD_STATES = ['disabled', 'idle', 'insufficient-data', 'healthy', 'breaching', 'shared-outage', 'reverted'] as const;
 export type GuardStateName = (typeof GUARD_STATES)[number];
 
+/**
+ * Where the guard's figures come from, and whether this process judges at all: its own traffic
+ * ('local': one process, or a replica that cannot reach the fleet), the merged figures of every
+ * replica or worker ('merged': the fleet's leader, a cluster's primary), or not at all
+ * ('follower': another replica leads and its reverts reach this one through the store).
+ */
+export interface FiguresSource {
+  mode(): 'local' | 'merged' | 'follower';
+  /** The merged windows of a route (undefined: no fresh snapshot holds it). */
+  merged(route: string): WindowFigures[] | undefined;
+}
+
 export interface GuardDeps {
   stats: Stats;
+  source?: FiguresSource;
   control: Control;
   logger: Logger;
   metrics: Metrics;
@@ -145,6 +159,8 @@ export class GuardRunner {
 
   /** Whether start() was called (and stop() not since): a reload that enables the guard starts it. */
   private started = false;
+  /** Whose figures the last evaluation judged (see FiguresSource). */
+  mode: 'local' | 'merged' | 'follower' = 'local';
 
   start(): void {
     this.started = true;
@@ -167,24 +183,43 @@ export class GuardRunner {
 
   /** The figures of one route over the windows to judge, in-flight requests included. */
   private windows(route: string, policy: RoutePolicy, now: number): WindowFigures[] {
+    return this.read(route, policy, now).map(({ seconds, candidate, legacy }) => ({ seconds, candidate, legacy }));
+  }
+
+  private read(route: string, policy: RoutePolicy, now: number) {
     const g = this.config;
     const series = this.deps.stats.route(route);
     const mono = this.deps.stats.clock();
     const seconds = windowsToJudge(g.windowSeconds, g.fastWindowSeconds, this.armedAt.get(route), now);
     const ratio = policy.rules.maxP99Ratio !== null;
-    const out: WindowFigures[] = [];
     const ages = { legacy: [] as number[], candidate: [] as number[] };
     for (const b of ['legacy', 'candidate'] as const) {
       // Only requests old enough to count as slow or timed out matter (all of them for the ratio rule).
       const minAge = ratio ? 0 : Math.min(policy.rules.maxP99Ms ?? Infinity, this.timeouts[b]);
-      ages[b] = series[b].inFlightAges(mono, minAge);
+      ages[b] = series[b].inFlightAges(mono, minAge, 1000);
     }
-    for (const w of seconds) {
-      out.push({
-        seconds: w,
-        candidate: figuresOf(series.candidate, mono, w, ages.candidate, this.timeouts.candidate, ratio),
-        legacy: figuresOf(series.legacy, mono, w, ages.legacy, this.timeouts.legacy, ratio),
-      });
+    return seconds.map((w) => {
+      const c = figuresOf(series.candidate, mono, w, ages.candidate, this.timeouts.candidate, ratio);
+      const l = figuresOf(series.legacy, mono, w, ages.legacy, this.timeouts.legacy, ratio);
+      return { seconds: w, candidate: c.figures, legacy: l.figures, histograms: { candidate: c.histogram, legacy: l.histogram } };
+    });
+  }
+
+  /** This process's figures of every judged route, as plain data for the fleet's leader or the primary. */
+  wireSnapshot(): Record<string, WireRoute> {
+    const now = this.clock();
+    const out: Record<string, WireRoute> = {};
+    for (const r of this.routes) {
+      const policy = this.policies.get(r.name)!;
+      if (!policy.enabled || !this.config.enabled) continue;
+      const ws = this.read(r.name, policy, now);
+      out[r.name] = {
+        windows: ws.map((w) => w.seconds),
+        legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
+        candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
+        inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
+        timeoutMs: { ...this.timeouts },
+      };
     }
     return out;
   }
@@ -195,13 +230,17 @@ export class GuardRunner {
     const now = this.clock();
     const { control } = this.deps;
     const toRevert: Array<{ route: string; decision: Decision }> = [];
+    const mode = this.deps.source?.mode() ?? 'local';
+    this.mode = mode;
+    // Another replica leads: it judges everyone's figures, and its reverts reach this one.
+    if (mode === 'follower') return;
     for (const r of this.routes) {
       const policy = this.policies.get(r.name)!;
       if (!policy.enabled || control.latch(r.name)) continue;
       try {
         const percent = control.percent(r.name) ?? 0;
         const state = this.states.get(r.name) ?? initialGuardState(now);
-        const windows = percent > 0 ? this.windows(r.name, policy, now) : [];
+        const windows = percent <= 0 ? [] : mode === 'merged' ? (this.deps.source!.merged(r.name) ?? []) : this.windows(r.name, policy, now);
         const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs });
         this.states.set(r.name, decision.state);
         this.report(r.name, decision);
@@ -318,6 +357,7 @@ export class GuardRunner {
     const g = this.config;
     return {
       enabled: g.enabled,
+      judging: this.mode,
       dryRun: g.dryRun,
       scope: g.scope,
       intervalMs: g.intervalMs,

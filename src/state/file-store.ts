@@ -7,14 +7,20 @@ import { readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import type { StateStore } from './store.js';
+
 export type LoadResult<T> = { kind: 'missing' } | { kind: 'ok'; state: T } | { kind: 'corrupt'; error: string };
 
-export class FileStateStore<T> {
+export class FileStateStore<T> implements StateStore<T> {
   constructor(
     readonly file: string,
     /** Checks the parsed JSON; returns an error message, or undefined when it is usable. */
     private readonly check: (value: unknown) => string | undefined,
   ) {}
+
+  get name(): string {
+    return `the state file ${this.file}`;
+  }
 
   load(): LoadResult<T> {
     let text: string;
