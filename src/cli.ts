@@ -45,7 +45,15 @@ const commands: Record<string, Command> = {
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level);
       const app = new App({ config, configFile: file, logger, resetState: v['reset-state'] === true });
-      await app.start();
+      try {
+        await app.start();
+      } catch (err) {
+        // A refusal to start (Redis unreachable, a port taken): say why and exit now, without
+        // waiting for the connections and timers a half-started process may still hold.
+        const code = err instanceof CutoverError ? EXIT_CONFIG : 1;
+        process.stderr.write(`cutover start: ${(err as Error).message}\n`);
+        process.exit(code);
+      }
       const code = await serveUntilSignal(app);
       // Everything is closed and the state flushed; do not wait for stray handles (webhook sockets).
       process.exit(code);

@@ -89,8 +89,10 @@ export class Fleet implements FiguresSource {
       this.deps.logger.info({ store: this.store.name, replica: this.replica, generation: this.store.generation, found: loaded.kind }, 'fleet: shared state read');
       return loaded;
     } catch (err) {
-      if (err instanceof CutoverError && err.code === 'STATE_TOO_NEW') throw err;
-      if (!optional) throw err;
+      if ((err instanceof CutoverError && err.code === 'STATE_TOO_NEW') || !optional) {
+        await this.store.close(); // refusing to start: stop reconnecting, so the process can exit
+        throw err;
+      }
       this.deps.logger.error({ err: (err as Error).message }, 'fleet: Redis unreachable at start; state.redis.optional is true, starting on the local copy, degraded');
       return this.deps.file?.load() ?? { kind: 'missing' };
     }

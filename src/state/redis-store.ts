@@ -37,6 +37,20 @@ redis.call('PUBLISH', ARGV[3], g)
 return g
 `;
 
+const RESTORE = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+local i = 3
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2 end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('LPUSH', KEYS[2], ARGV[i]); i = i + 1 end
+redis.call('LTRIM', KEYS[2], 0, 499)
+redis.call('HSET', KEYS[1], 'meta', cjson.encode({ version = tonumber(ARGV[1]) }))
+local g = redis.call('INCR', KEYS[3])
+redis.call('PUBLISH', ARGV[2], g)
+return g
+`;
+
 export interface RedisStoreOptions {
   url: string;
   /** Namespace of every key. */
@@ -109,7 +123,9 @@ export class RedisStateStore implements StateStore<PersistedState> {
       await this.cmd.ping();
       this.ok();
     } catch (err) {
-      throw new CutoverError('REDIS_UNREACHABLE', 400, `state.redis.url: cannot reach ${safeUrl(this.opts.url)}: ${(err as Error).message}`);
+      // The first error says why (ECONNREFUSED, ENOTFOUND); later ones only "Connection is closed".
+      const why = this.lastError ?? (err as Error).message;
+      throw new CutoverError('REDIS_UNREACHABLE', 400, `state.redis.url: cannot reach ${safeUrl(this.opts.url)}: ${why}`);
     }
   }
 
@@ -184,9 +200,38 @@ export class RedisStateStore implements StateStore<PersistedState> {
       const g = Number((await this.cmd.get(this.keys.generation)) ?? 0);
       this.ok();
       if (g > this.generation) await this.refresh();
+      else if (g < this.generation) {
+        // A generation only grows: Redis lost the state (restarted without persistence). What this
+        // replica holds is the newest there is; write all of it again.
+        await this.restoreLost(g);
+      }
     } catch (err) {
       this.failed(err as Error);
     }
+  }
+
+  /**
+   * Redis came back without the state (restarted without persistence; a generation never goes
+   * down). The first replica to notice writes its whole copy back, only if Redis is still empty;
+   * every other one then takes that copy, keeping the changes it has not written yet (they are
+   * "dirty" against the base it had before the loss, and its pending write carries them).
+   */
+  private async restoreLost(found: number): Promise<void> {
+    const local = this.opts.local();
+    const fields = [...toFields(local)];
+    const args: Array<string | number> = [STATE_VERSION, this.keys.channel, fields.length];
+    for (const [k, v] of fields) args.push(k, v);
+    args.push(local.history.length, ...[...local.history].reverse().map((c) => JSON.stringify(c)));
+    const g = Number(await this.cmd.eval(RESTORE, 3, this.keys.state, this.keys.history, this.keys.generation, ...args));
+    if (g > 0) {
+      this.opts.logger.warn({ store: this.name, had: this.generation, found }, "fleet: Redis had lost the shared state; wrote this replica's copy back");
+      this.base = new Map(fields);
+      this.knownHistory = new Set(local.history.map((c) => c.id).filter((id): id is string => id !== undefined));
+      this.generation = g;
+      return;
+    }
+    this.generation = -1; // another replica restored it first: take its copy
+    await this.refresh();
   }
 
   /** Fetch the state and apply it, merged with what this replica has not written yet. */

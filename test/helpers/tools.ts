@@ -9,6 +9,6 @@ export function hasTool(name: string): boolean {
 /** Whether to run a test needing `tool`; throws in CI when the tool is missing. */
 export function toolAvailable(tool: string): boolean {
   const ok = hasTool(tool);
-  if (!ok && process.env.CUTOVER_REQUIRE_TOOLS === '1') throw new Error(`${tool} is required in CI but not installed (apt-get install prometheus)`);
+  if (!ok && process.env.CUTOVER_REQUIRE_TOOLS === '1') throw new Error(`${tool} is required in CI but not installed (.ci/run installs it: apt-get install prometheus redis-server)`);
   return ok;
 }
