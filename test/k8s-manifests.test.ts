@@ -178,13 +178,31 @@ describe('k8s manifests', () => {
     }
   });
 
-  it('every Deployment selects its own pods and rolls out without losing capacity', () => {
+  it('every Deployment selects its own pods; cutover rolls out without losing capacity, the fleet Redis never runs twice', () => {
     for (const { file, obj } of manifests.filter((m) => m.obj.kind === 'Deployment')) {
       const d = obj as unknown as IDeployment;
       expect(selects(d.spec!.selector.matchLabels, d.spec!.template.metadata?.labels ?? {}), file).toBe(true);
-      expect(d.spec!.strategy?.type, file).toBe('RollingUpdate');
-      expect(d.spec!.strategy?.rollingUpdate?.maxUnavailable, file).toBe(0);
+      if (d.spec!.template.spec!.containers.some((c) => isCutoverImage(c.image))) {
+        expect(d.spec!.strategy?.type, file).toBe('RollingUpdate');
+        expect(d.spec!.strategy?.rollingUpdate?.maxUnavailable, file).toBe(0);
+      } else {
+        // A single Redis without shared storage: a second one during a rollout would split the state.
+        expect(d.spec!.replicas, file).toBe(1);
+        expect(d.spec!.strategy?.type, file).toBe('Recreate');
+      }
     }
+  });
+
+  it.each(['k8s/standalone', 'k8s/sidecar'])('%s runs in fleet mode: state in the Redis it deploys, one admin Service for every pod, pods named', (folder) => {
+    const [pod] = cutoverPods(folder);
+    const url = new URL(pod.config.raw.state?.redis?.url as string);
+    const redis = inFolder<IService>(folder, 'Service').find((s) => s.obj.metadata?.name === url.hostname);
+    expect(redis, `${folder}: a Service named ${url.hostname}`).toBeDefined();
+    expect(redis!.obj.spec?.ports?.map((p) => p.port)).toContain(Number(url.port));
+    const admin = inFolder<IService>(folder, 'Service').find((s) => s.obj.metadata?.name === 'cutover-admin');
+    expect(admin?.obj.spec?.ports?.map((p) => resolvePort(p.targetPort, pod.pod.containers))).toEqual([ports(pod.config.raw).admin]);
+    const id = pod.container.env?.find((e) => e.name === 'CUTOVER_REPLICA_ID');
+    expect(id?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
 
   describe.each(folders)('%s', (folder) => {

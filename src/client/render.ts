@@ -17,6 +17,30 @@ export interface StatusBody {
   maintenance: { enabled: boolean };
   routes: StatusRoute[];
   guard?: GuardBody;
+  fleet?: FleetBody;
+}
+
+export interface FleetBody {
+  mode: 'single' | 'redis';
+  replica?: string;
+  leading?: boolean;
+  leader?: string | null;
+  degraded?: boolean;
+  why?: string | null;
+  store?: { name: string; healthy: boolean; generation: number };
+  replicas?: Array<{ replica: string; ageMs: number; fresh: boolean; requests: number; leader: boolean }>;
+}
+
+/** The fleet: this replica, the leader, the store, and every replica with its last report. */
+export function renderFleet(f: FleetBody): string {
+  if (f.mode !== 'redis') return '';
+  const lines = [
+    `fleet: replica ${f.replica}${f.leading ? ' (leads the guard)' : `, leader ${f.leader ?? 'none'}`}; ${f.store?.name}, generation ${f.store?.generation}${f.degraded ? `; DEGRADED: ${f.why}` : ''}`,
+  ];
+  for (const r of f.replicas ?? []) {
+    lines.push(`  ${r.replica.padEnd(24)} ${r.fresh ? 'reporting' : 'STALE    '}  last report ${(r.ageMs / 1000).toFixed(1)} s ago  ${r.requests} requests${r.leader ? '  leader' : ''}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 export interface GuardBody {
@@ -81,5 +105,6 @@ export function renderStatus(s: StatusBody): string {
   }
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (s.guard ? '\n' + renderGuard(s.guard) : '');
+  const fleet = s.fleet ? renderFleet(s.fleet) : '';
+  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (s.guard ? '\n' + renderGuard(s.guard) : '') + (fleet ? '\n' + fleet : '');
 }
