@@ -158,7 +158,17 @@ export function renderGuardEval(r) {
   ].join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval };
+export function renderFleet(r) {
+  const rows = r.runs.map((x) => [x.run, x.leader, x.reverted ? 'yes' : 'NO', fixed(x.failureToLastRequestMs, 0), x.candidateFailed]);
+  return [
+    `fleet: ${r.replicas} replicas sharing one Redis, ${r.ratePerReplica} req/s through each, candidate ${r.candidatePercent} %, candidate fails every request`,
+    table(['run', 'leader', 'reverted', 'first failure -> last candidate request ms', 'candidate 500s'], rows),
+    r.summary ? `reverted ${r.summary.reverted}/${r.summary.runs}; max ${fixed(r.summary.maxMs, 0)} ms, mean ${fixed(r.summary.meanMs, 0)} ms` : '',
+    ...r.failures,
+  ].join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet };
 
 export function render(result) {
   const r = renderers[result.scenario];

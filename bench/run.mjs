@@ -23,6 +23,7 @@ import { Procs } from './lib/procs.mjs';
 import { render, writeResults } from './report.mjs';
 import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
 import { guardEvalScenario } from './scenarios/guard-eval.mjs';
+import { fleetBudgetSeconds, fleetScenario } from './scenarios/fleet.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
@@ -32,6 +33,8 @@ const SCENARIOS = {
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
   // In process, no servers: the guard's evaluation cost with 100 routes.
   'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
+  // Two replicas and a Redis (needs redis-server): time from the first failure to the last candidate request.
+  fleet: { run: fleetScenario, budgetSeconds: fleetBudgetSeconds },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { admin, named, startProxy, testConfig, waitFor, type TestBackend, type TestProxy } from './helpers/servers.js';
 import { redisAvailable, startRedis, type TestRedis } from './helpers/redis.js';
+import { runCli } from './helpers/process.js';
 
 const run = redisAvailable();
 let redis: TestRedis;
@@ -50,6 +51,11 @@ it.runIf(run)('a split set through one replica is served by the other within a s
     expect(history.history.find((c: { kind: string }) => c.kind === 'split')).toMatchObject({ replica: 'a', kind: 'split', to: 30 });
     const status = (await admin(b.admin, 'GET', '/api/v1/status')).body;
     expect(status.fleet).toMatchObject({ mode: 'redis', replica: 'b', degraded: expect.any(Boolean) });
+    await waitFor(async () => (await admin(b.admin, 'GET', '/api/v1/status')).body.fleet.replicas.length === 2, 3000, 'both replicas reporting');
+    const cli = await runCli(['status', '--admin', b.admin]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^fleet: replica b/m);
+    expect(cli.stdout).toMatch(/^  a +reporting/m);
   } finally {
     await a.close();
     await b.close();

@@ -8,9 +8,10 @@ import { pinned } from './pin.mjs';
 /**
  * The config cutover runs with in the bench. JSON is valid YAML, so it is written as JSON.
  * `admin`: serve the admin API on an ephemeral loopback port (otherwise cutover's default applies);
- * `stateFile`: where cutover keeps its control state; `guard`: guard settings (defaults when absent).
+ * `stateFile`: where cutover keeps its control state; `guard`: guard settings (defaults when absent);
+ * `redis`: state.redis (fleet mode).
  */
-export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard }) {
+export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard, redis }) {
   return {
     listen: { host: '127.0.0.1', port: 0 },
     backends: {
@@ -19,7 +20,7 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
     },
     routes: [{ name: 'default', match: { pathPrefix: '/' }, candidatePercent }],
     ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
-    ...(stateFile ? { state: { file: stateFile } } : {}),
+    ...(stateFile || redis ? { state: { ...(stateFile ? { file: stateFile } : {}), ...(redis ? { redis } : {}) } } : {}),
     ...(guard ? { guard } : {}),
     // info is needed for the "proxy listening" line; per-request access logs stay off (the default).
     log: { level: 'info', accessLog: false },
@@ -30,11 +31,11 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
  * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config }. With `admin`, it is
  * ready once both "proxy listening" and "admin listening" were logged (in that order, src/app.ts).
  */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard }) {
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
-  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard });
+  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, redis });
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
   const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [join(ctx.root, 'dist/cli.js'), 'start', '--config', configFile]);
   let url;
