@@ -60,7 +60,7 @@ it.runIf(run)('a split set through one replica is served by the other within a s
     await a.close();
     await b.close();
   }
-});
+}, 20_000);
 
 it.runIf(run)('a new replica starts latched after a revert, and the state survives every replica restarting', async () => {
   const a = await replica('a', 'restart');
