@@ -211,7 +211,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
         const b = (req.body ?? {}) as { reason?: string; applyPercentages?: boolean };
         const r = (await reload({ source: sourceOf(req), reason: b.reason, applyPercentages: b.applyPercentages })) as { persisted?: boolean };
         // Percentages applied but not saved: said like any other change that is not on disk.
-        if (r.persisted === false && control.persistence().file !== null) reply.code(202);
+        if (r.persisted === false && control.persistence().store !== null) reply.code(202);
         return r;
       },
     );
@@ -229,7 +229,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
 async function answer<B extends object>(reply: FastifyReply, control: Control, saved: Promise<Saved>, body: () => B) {
   const s = await saved;
   if (s.persisted) return { ...body(), persisted: true };
-  if (control.persistence().file === null) return { ...body(), persisted: false };
+  if (control.persistence().store === null) return { ...body(), persisted: false };
   reply.code(202);
   return { ...body(), persisted: false, stateError: s.reason };
 }
@@ -266,7 +266,7 @@ function status(deps: AdminDeps) {
 
 function stateOf(control: Control) {
   const p = control.persistence();
-  return { file: p.file, persisted: p.persisted, lastError: p.lastError, writeFailures: p.failures };
+  return { file: p.file, store: p.store, persisted: p.persisted, lastError: p.lastError, writeFailures: p.failures };
 }
 
 async function drain(deps: AdminDeps, timeoutMs: number) {

@@ -44,7 +44,10 @@ export interface Applied {
 }
 
 export interface Persistence {
+  /** The state file's path (null without one, and in fleet mode). */
   file: string | null;
+  /** Where the state is kept, in words ("the state file ...", "Redis ..."); null: memory only. */
+  store: string | null;
   /** False when a change is in memory only, after a write failed, until the next one succeeds. */
   persisted: boolean;
   lastError: string | null;
@@ -337,9 +340,9 @@ export class Control {
   }
 
   persistence(): Persistence {
-    if (!this.durability) return { file: null, persisted: false, lastError: null, pending: false, writes: 0, failures: 0 };
+    if (!this.durability) return { file: null, store: null, persisted: false, lastError: null, pending: false, writes: 0, failures: 0 };
     const s = this.durability.status();
-    return { file: this.durability.name, persisted: s.healthy, lastError: s.lastError?.message ?? null, pending: s.pending, writes: s.writes, failures: s.failures };
+    return { file: this.store?.file ?? null, store: this.durability.name, persisted: s.healthy, lastError: s.lastError?.message ?? null, pending: s.pending, writes: s.writes, failures: s.failures };
   }
 
   private track(t: { changed: boolean; away: boolean; undo: Undo[] }): Promise<Saved> {
