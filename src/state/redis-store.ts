@@ -13,7 +13,10 @@ import type { LoadResult } from './file-store.js';
 import { diffFields, fromFields, mergeRemote, newEntries, toFields, type Fields } from './state-fields.js';
 import type { StateStore } from './store.js';
 
+// ARGV: fence ('' for none), state version, channel, only-if-empty ('1': write nothing unless
+// Redis holds no state at all), then counted lists: fields to set (pairs), to delete, history.
 const SAVE = `
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local fence = ARGV[1]
 if fence ~= '' and redis.call('GET', KEYS[4]) ~= fence then
   return redis.error_reply('STALE_LEADER the guard lease is held by another replica now; this write came from a stale leader')
@@ -23,7 +26,7 @@ if meta then
   local v = tonumber(cjson.decode(meta).version)
   if v > tonumber(ARGV[2]) then return redis.error_reply('NEWER_VERSION ' .. v) end
 end
-local i = 4
+local i = 5
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = tonumber(ARGV[i]); i = i + 1
@@ -37,19 +40,6 @@ redis.call('PUBLISH', ARGV[3], g)
 return g
 `;
 
-const RESTORE = `
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-local i = 3
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2 end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do redis.call('LPUSH', KEYS[2], ARGV[i]); i = i + 1 end
-redis.call('LTRIM', KEYS[2], 0, 499)
-redis.call('HSET', KEYS[1], 'meta', cjson.encode({ version = tonumber(ARGV[1]) }))
-local g = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', ARGV[2], g)
-return g
-`;
 
 export interface RedisStoreOptions {
   url: string;
@@ -155,19 +145,9 @@ export class RedisStateStore implements StateStore<PersistedState> {
     const entries = newEntries(state.history, this.knownHistory);
     // Only the leader writes latches it set itself; its lease value fences a stale one out.
     const fence = set.some(([k]) => k.startsWith('latch:')) ? (this.opts.fence() ?? '') : '';
-    const args: Array<string | number> = [fence, STATE_VERSION, this.keys.channel, set.length];
-    for (const [k, v] of set) args.push(k, v);
-    args.push(del.length, ...del, entries.length);
-    for (const c of [...entries].reverse()) args.push(JSON.stringify(c)); // oldest first: LPUSH keeps newest at the head
     let g: number;
     try {
-      g = (await (this.cmd as unknown as { cutoverSave(...a: Array<string | number>): Promise<number> }).cutoverSave(
-        this.keys.state,
-        this.keys.history,
-        this.keys.generation,
-        this.keys.leader,
-        ...args,
-      )) as number;
+      g = await this.script(fence, false, set, del, entries);
     } catch (err) {
       const e = err as Error;
       // A refusal by the script (a stale leader, a newer state) is an answer, not an outage.
@@ -184,6 +164,16 @@ export class RedisStateStore implements StateStore<PersistedState> {
     // Our own write: nothing to fetch unless someone else wrote in between.
     if (g === this.generation + 1) this.generation = g;
     else void this.refresh();
+  }
+
+  /** Run the save script: set and delete fields, push history entries (given newest first). */
+  private async script(fence: string, onlyIfEmpty: boolean, set: Array<[string, string]>, del: string[], entries: readonly Change[]): Promise<number> {
+    const args: Array<string | number> = [fence, STATE_VERSION, this.keys.channel, onlyIfEmpty ? '1' : '0', set.length];
+    for (const [k, v] of set) args.push(k, v);
+    args.push(del.length, ...del, entries.length);
+    for (const c of [...entries].reverse()) args.push(JSON.stringify(c)); // oldest first: LPUSH keeps newest at the head
+    const save = (this.cmd as unknown as { cutoverSave(...a: Array<string | number>): Promise<number> }).cutoverSave;
+    return Number(await save.call(this.cmd, this.keys.state, this.keys.history, this.keys.generation, this.keys.leader, ...args));
   }
 
   /** Start following the changes of other replicas. */
@@ -219,10 +209,7 @@ export class RedisStateStore implements StateStore<PersistedState> {
   private async restoreLost(found: number): Promise<void> {
     const local = this.opts.local();
     const fields = [...toFields(local)];
-    const args: Array<string | number> = [STATE_VERSION, this.keys.channel, fields.length];
-    for (const [k, v] of fields) args.push(k, v);
-    args.push(local.history.length, ...[...local.history].reverse().map((c) => JSON.stringify(c)));
-    const g = Number(await this.cmd.eval(RESTORE, 3, this.keys.state, this.keys.history, this.keys.generation, ...args));
+    const g = await this.script('', true, fields, [], local.history);
     if (g > 0) {
       this.opts.logger.warn({ store: this.name, had: this.generation, found }, "fleet: Redis had lost the shared state; wrote this replica's copy back");
       this.base = new Map(fields);
