@@ -24,7 +24,7 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 const MAX_SHOWN = 80;
 
 /** Read and validate a YAML config file. Throws ConfigError listing every problem. */
-export function loadConfigFile(path: string): LoadedConfig {
+export function loadConfigFile(path: string, opts: { extraChecks?: ExtraChecks } = {}): LoadedConfig {
   const file = resolve(path);
   let text: string;
   try {
@@ -44,11 +44,14 @@ export function loadConfigFile(path: string): LoadedConfig {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
     throw new ConfigError(file, [`not valid YAML${where}: ${truncate((err as Error).message.split('\n')[0])}`]);
   }
-  return { config: parseConfig(raw, file), file };
+  return { config: parseConfig(raw, file, opts.extraChecks && ((c) => opts.extraChecks!(c, file))), file };
 }
 
+/** Checks of a caller's own (what `start` would refuse), listed with the schema's problems. */
+export type ExtraChecks = (c: Config, file: string) => string[];
+
 /** Validate a plain object; returns a new object with defaults filled in. Never writes into `raw`. */
-export function parseConfig(raw: unknown, source = 'config'): Config {
+export function parseConfig(raw: unknown, source = 'config', extraChecks?: (c: Config) => string[]): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, ['(root): must be a mapping with listen, backends and routes']);
   }
@@ -57,6 +60,13 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
   // Every problem in one pass: the semantic checks run on a file the schema refused too, as far
   // as its shape lets them (a check that meets a part too broken to read is skipped).
   issues.push(...semanticIssues(withDefaults as Config).filter((i) => !issues.includes(i)));
+  if (extraChecks) {
+    try {
+      issues.push(...extraChecks(withDefaults as Config));
+    } catch {
+      // a part too broken to check: the schema's problems say why
+    }
+  }
   if (issues.length > 0) throw new ConfigError(source, issues);
   return withDefaults as Config;
 }

@@ -12,6 +12,7 @@ import type { RouteSplit } from '../split/route.js';
 import type { FileStateStore } from '../state/file-store.js';
 import { active, failed, rampEvent, rampLabel, superseded, type RampState, type Transition } from '../ramp/policy.js';
 import { Durability, type Saved, type Undo } from './durability.js';
+import { describe } from './describe.js';
 import { checkPersisted, STATE_VERSION, type GuardLatch, type PersistedState } from './persisted.js';
 
 export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
@@ -393,16 +394,4 @@ export class Control {
   }
 }
 
-export function describe(c: Change): string {
-  const where = c.route ? ` on ${c.route}` : '';
-  switch (c.kind) {
-    case 'split':
-      return `candidate ${c.from ?? '?'} % → ${c.to} %${where} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
-    case 'maintenance':
-      return `maintenance ${c.to ? 'on' : 'off'} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
-    default:
-      return `${c.kind} ${String(c.from)} → ${String(c.to)}${where} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
-  }
-}
-
-export { checkPersisted };
+export { checkPersisted, describe };

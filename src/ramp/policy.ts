@@ -192,7 +192,8 @@ export function decide(input: { plan: RampPlan; state: RampState | undefined; ru
     }
   }
   if (last) {
-    return { kind: 'advance', transition: { state: end(state, 'done', now, `the last step (${from} %) held with healthy evidence`), percent: undefined }, message: `ramp done at ${from} %` };
+    const why = `the last step (${from} %) held with healthy evidence: ramp done`;
+    return { kind: 'advance', transition: { state: end(state, 'done', now, why), percent: undefined }, message: why };
   }
   return { kind: 'advance', transition: stepTo(state, state.step + 1, plan, now), message: `step ${state.step + 2}/${state.steps.length}: ${from} % → ${state.steps[state.step + 1]} %` };
 }
