@@ -56,7 +56,7 @@ const commands: Record<string, Command> = {
   --duration S     how long the load runs (default 60)
   --rate N         requests per second (default 200)
   --fault KIND     how the candidate goes bad: errors (500s), latency (50 × slower) or none (default errors)
-  --fault-after S  when it goes bad (default 20)
+  --fault-after S  when it goes bad (default 20, during a later step of the ramp)
   --config FILE    the demo config (default config/demo.yaml)`,
     options: {
       duration: { type: 'string', default: '60' },
