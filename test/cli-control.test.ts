@@ -1,7 +1,7 @@
 // The CLI drives a running cutover through the admin API; API errors come back as the API's message.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { named, startProxy, testConfig, type TestBackend, type TestProxy } from './helpers/servers.js';
-import { runCli } from './helpers/process.js';
+import { runCli, writeConfig } from './helpers/process.js';
 
 let backend: TestBackend;
 let proxy: TestProxy;
@@ -73,3 +73,23 @@ it('shows the API error and exits non-zero', async () => {
   expect(down.code).toBe(1);
   expect(down.stderr).toContain('cannot reach the admin API');
 });
+
+it('--version, history, and finding the admin API from --config FILE', async () => {
+  const v = await runCli(['--version']);
+  expect(v.stdout).toMatch(/^cutover \d+\.\d+\.\d+/);
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-cli-'));
+  writeFileSync(join(dir, 'token'), TOKEN);
+  const file = writeConfig(
+    { listen: { port: 0 }, backends: { legacy: { upstreams: [backend.url] }, candidate: { upstreams: [backend.url] } }, routes: [{ name: 'x', candidatePercent: 0 }], admin: { port: Number(new URL(proxy.admin).port), tokenFile: 'token' } },
+    dir,
+  );
+  const set = await runCli(['set', '7', '--route', 'api', '--reason', 'from config', '--json', '--config', file], { CUTOVER_ADMIN_TOKEN: '', CUTOVER_ADMIN_URL: '' });
+  expect(set.code, set.stderr).toBe(0);
+  expect(JSON.parse(set.stdout).routes.api).toBe(7);
+  const h = await runCli(['history', '--route', 'api', '--limit', '1', '--config', file], { CUTOVER_ADMIN_TOKEN: '' });
+  expect(h.stdout.trim().split('\n')).toHaveLength(1);
+  expect(h.stdout).toMatch(/candidate \d+ % → 7 % on api \(cli: from config\)/);
+}, 30_000);
