@@ -11,6 +11,8 @@ import { Control, type Change, type Saved, type Source } from './control/control
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
+import { RampRunner } from './ramp/runner.js';
+import { buildReport, type Report } from './report/build.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
@@ -50,6 +52,8 @@ export interface AppOptions {
   clock?: () => number;
   /** This replica's name in a fleet (default: CUTOVER_REPLICA_ID, else host and pid). */
   replica?: string;
+  /** How often running ramps are evaluated (ms); tests use a short one. */
+  rampIntervalMs?: number;
 }
 
 export class App {
@@ -59,6 +63,7 @@ export class App {
   readonly proxy: ProxyServer;
   readonly metrics: Metrics;
   readonly guard: GuardRunner;
+  readonly ramp: RampRunner;
   readonly admin: FastifyInstance | undefined;
   readonly stateFile: string | undefined;
   config: Config;
@@ -77,13 +82,7 @@ export class App {
     const config = (this.config = options.config);
     this.logger = options.logger ?? createLogger(config.log.level);
     const token = options.adminToken ?? adminToken(config, options.configFile);
-    if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined) {
-      throw new CutoverError(
-        'ADMIN_UNPROTECTED',
-        400,
-        `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
-      );
-    }
+    if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined) throw unprotectedAdmin(config);
     this.stats = new Stats(config.stats.windowSeconds, Math.max(config.stats.windowSeconds, config.guard.windowSeconds));
     this.stateFile = stateFilePath(config, options.configFile);
     const file = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
@@ -102,7 +101,14 @@ export class App {
       stats: this.stats,
       logger: this.logger,
     });
-    this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, source: this.fleet }, config);
+    this.ramp = new RampRunner(
+      { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, intervalMs: options.rampIntervalMs, acting: () => this.fleet?.mode() !== 'follower' },
+      config,
+    );
+    this.guard = new GuardRunner(
+      { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, source: this.fleet, breach: this.ramp },
+      config,
+    );
     this.admin = config.admin.enabled
       ? createAdminServer({
           logger: this.logger,
@@ -116,6 +122,8 @@ export class App {
           info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
           routeConfigs: () => this.config.routes,
           guardStatus: () => this.guard.status(),
+          ramp: this.ramp,
+          report: () => this.report(),
           nodes: () => nodeHealth(this.proxy.table.clusters),
           fleet: this.fleet ? () => this.fleet!.status() : undefined,
           reload: options.configFile ? (by) => this.reload(by) : undefined,
@@ -154,7 +162,19 @@ export class App {
       this.logger.info({ address: `http://${hostPort(this.adminAddress)}` }, 'admin listening');
     }
     this.guard.start();
+    this.ramp.start();
     return this;
+  }
+
+  /** The migration scorecard of every route, from this process's snapshots. */
+  report(): Report {
+    return buildReport({
+      generatedAt: new Date().toISOString(),
+      windowSeconds: this.stats.windowSeconds,
+      sinceStartSeconds: (Date.now() - this.startedAt) / 1000,
+      config: this.config.report,
+      routes: this.config.routes.map((r) => ({ name: r.name, candidatePercent: this.control.percent(r.name) ?? 0, ...this.stats.routeSnapshot(r.name) })),
+    });
   }
 
   /** Stop accepting, let in-flight requests finish (up to graceMs), flush state, close everything. */
@@ -169,6 +189,7 @@ export class App {
   private async shutdown(graceMs: number): Promise<void> {
     this.shuttingDown = true;
     this.guard.stop();
+    this.ramp.stop();
     const inFlight = this.proxy.inFlight;
     this.logger.info({ inFlight, graceMs }, 'shutdown: not ready, no new connections, finishing in-flight requests');
     const { forced } = await this.proxy.close(graceMs);
@@ -179,6 +200,7 @@ export class App {
     await this.fleet?.close();
     await this.admin?.close();
     await this.guard.close();
+    await this.ramp.close();
     this.metrics.close();
     this.logger.info({ stateFile: this.stateFile }, 'shutdown: done, state flushed');
   }
@@ -213,6 +235,7 @@ export class App {
     this.proxy.setTable(table);
     this.config = effective;
     this.guard.configure(effective);
+    this.ramp.configure(effective);
     this.logger.level = effective.log.level;
     // Pools the new table no longer uses finish their in-flight requests, then close.
     for (const c of retiredClusters(oldTable, table)) void c.close();
@@ -277,6 +300,35 @@ function hostPort(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
+
+function unprotectedAdmin(config: Config): CutoverError {
+  return new CutoverError(
+    'ADMIN_UNPROTECTED',
+    400,
+    `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
+  );
+}
+
+/**
+ * What start would refuse in a config that the schema accepts: an unprotected admin listener, an
+ * unreadable token file. `cutover validate` lists these with the schema's problems.
+ */
+export function startupProblems(config: Config, configFile: string | undefined): string[] {
+  const out: string[] = [];
+  let token: string | undefined;
+  try {
+    token = adminToken(config, configFile);
+  } catch (err) {
+    out.push((err as Error).message);
+  }
+  if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined && !out.length) out.push(unprotectedAdmin(config).message);
+  try {
+    overrideRule(config, configFile);
+  } catch (err) {
+    out.push((err as Error).message);
+  }
+  return out;
+}
 
 function adminToken(config: Config, configFile: string | undefined): string | undefined {
   const env = process.env.CUTOVER_ADMIN_TOKEN;

@@ -2,31 +2,16 @@
 // Argument parsing and signals only; the work happens in app.ts and the modules it wires.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { App } from './app.js';
+import { parseArgs } from 'node:util';
+import { App, startupProblems, VERSION } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigSchema } from './config/schema.js';
 import type { Fault } from './demo/backend.js';
-import { runDemo } from './demo/run.js';
 import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
-import { adminTarget, callAdmin } from './client/admin-client.js';
-import { renderGuard, renderStatus, type StatusBody } from './client/render.js';
-import { createLogger } from './log.js';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: Options;
-  run(values: Record<string, string | boolean | (string | boolean)[] | undefined>, positionals: string[]): Promise<number>;
-}
-
-const adminOption: Options = { admin: { type: 'string' } };
-const ADMIN_HELP = `
-
-  --admin URL   the admin API (default: $CUTOVER_ADMIN_URL, else http://127.0.0.1:9901)
-  The admin token is read from CUTOVER_ADMIN_TOKEN.`;
+import { positiveNumber, UsageError, type Command, type Options } from './commands/command.js';
+import { controlCommands } from './commands/control.js';
+import { migrationCommands } from './commands/migration.js';
+import { createLogger, defaultLogFormat } from './log.js';
 
 const DEFAULT_CONFIG = process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml';
 const configOption: Options = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } };
@@ -43,7 +28,7 @@ const commands: Record<string, Command> = {
     async run(v) {
       const { config, file } = loadConfigFile(String(v.config));
       if (v['access-log']) config.log.accessLog = true;
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());
       const app = new App({ config, configFile: file, logger, resetState: v['reset-state'] === true });
       try {
         await app.start();
@@ -63,10 +48,11 @@ const commands: Record<string, Command> = {
     summary: 'check a config file without starting anything',
     usage: `cutover validate [--config FILE]
 
-  Exits 0 when the file is valid, 2 with every problem listed when it is not.`,
+  Exits 0 when the file is valid, 2 with every problem listed when it is not, including what
+  start would refuse (a non-loopback admin without a token, an unreadable token file).`,
     options: configOption,
     async run(v) {
-      const { config, file } = loadConfigFile(String(v.config));
+      const { config, file } = loadConfigFile(String(v.config), { extraChecks: startupProblems });
       process.stdout.write(`${file}: valid (${config.routes.length} routes, ${config.backends.legacy.upstreams.length} legacy and ${config.backends.candidate.upstreams.length} candidate nodes)\n`);
       return 0;
     },
@@ -78,7 +64,7 @@ const commands: Record<string, Command> = {
   --duration S     how long the load runs (default 60)
   --rate N         requests per second (default 200)
   --fault KIND     how the candidate goes bad: errors (500s), latency (50 × slower) or none (default errors)
-  --fault-after S  when it goes bad (default 20)
+  --fault-after S  when it goes bad (default 20, during a later step of the ramp)
   --config FILE    the demo config (default config/demo.yaml)`,
     options: {
       duration: { type: 'string', default: '60' },
@@ -98,150 +84,13 @@ const commands: Record<string, Command> = {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        // Loaded on demand: the load generator is heavy, and only the demo needs it.
+        const { runDemo } = await import('./demo/run.js');
         await runDemo({ durationSeconds, rate, fault, faultAfterSeconds, configFile: v.config as string | undefined, signal: ac.signal });
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      return 0;
-    },
-  },
-  status: {
-    summary: 'show the split, maintenance, guard and per-backend figures',
-    usage: `cutover status [--json] [--admin URL]${ADMIN_HELP}`,
-    options: { json: { type: 'boolean' }, ...adminOption },
-    async run(v) {
-      const target = adminTarget(v.admin as string | undefined);
-      const body = await callAdmin<StatusBody>(target, 'GET', '/api/v1/status');
-      body.guard = await callAdmin<StatusBody['guard']>(target, 'GET', '/api/v1/guard').catch(() => undefined);
-      if (v.json) process.stdout.write(JSON.stringify(body, null, 2) + '\n');
-      else process.stdout.write(renderStatus(body));
-      return 0;
-    },
-  },
-  set: {
-    summary: 'set the candidate percentage (all routes, or one with --route)',
-    usage: `cutover set PERCENT [--route NAME] [--reason TEXT] [--admin URL]${ADMIN_HELP}`,
-    options: { route: { type: 'string' }, reason: { type: 'string' }, ...adminOption },
-    async run(v, args) {
-      if (args.length !== 1) throw new UsageError('give exactly one PERCENT, a number from 0 to 100');
-      const candidatePercent = Number(args[0]);
-      if (args[0].trim() === '' || !Number.isFinite(candidatePercent)) throw new UsageError(`PERCENT must be a number from 0 to 100, got "${args[0]}"`);
-      const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'PUT', '/api/v1/split', {
-        candidatePercent,
-        route: v.route,
-        reason: v.reason,
-      });
-      warnNotSaved(r);
-      printSplits(r.routes);
-      return 0;
-    },
-  },
-  promote: {
-    summary: 'send 100 % to the candidate (all routes, or one with --route)',
-    usage: `cutover promote [--route NAME] [--reason TEXT] [--admin URL]${ADMIN_HELP}`,
-    options: { route: { type: 'string' }, reason: { type: 'string' }, ...adminOption },
-    async run(v) {
-      const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'POST', '/api/v1/promote', {
-        route: v.route,
-        reason: v.reason,
-      });
-      warnNotSaved(r);
-      printSplits(r.routes);
-      return 0;
-    },
-  },
-  rollback: {
-    summary: 'send every route back to legacy (0 %) at once',
-    usage: `cutover rollback --reason TEXT [--admin URL]${ADMIN_HELP}`,
-    options: { reason: { type: 'string' }, ...adminOption },
-    async run(v) {
-      if (typeof v.reason !== 'string' || v.reason.trim() === '') throw new UsageError('--reason TEXT is required: say why you roll back');
-      const r = await callAdmin<{ routes: Record<string, number> }>(adminTarget(v.admin as string | undefined), 'POST', '/api/v1/rollback', { reason: v.reason });
-      warnNotSaved(r);
-      printSplits(r.routes);
-      return 0;
-    },
-  },
-  maintenance: {
-    summary: 'turn maintenance mode on or off (503 with Retry-After for every request)',
-    usage: `cutover maintenance on|off [--retry-after S] [--message TEXT] [--admin URL]${ADMIN_HELP}`,
-    options: { 'retry-after': { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' }, ...adminOption },
-    async run(v, args) {
-      if (args.length !== 1 || (args[0] !== 'on' && args[0] !== 'off')) throw new UsageError('say "on" or "off"');
-      const body: Record<string, unknown> = { enabled: args[0] === 'on', message: v.message, reason: v.reason };
-      if (v['retry-after'] !== undefined) body.retryAfterSeconds = Number(v['retry-after']);
-      const r = await callAdmin<{ maintenance: { enabled: boolean; retryAfterSeconds: number } }>(
-        adminTarget(v.admin as string | undefined),
-        'POST',
-        '/api/v1/maintenance',
-        body,
-      );
-      warnNotSaved(r);
-      process.stdout.write(`maintenance ${r.maintenance.enabled ? `ON (Retry-After ${r.maintenance.retryAfterSeconds} s)` : 'off'}\n`);
-      return 0;
-    },
-  },
-  drain: {
-    summary: 'wait until no request is in flight (or the timeout)',
-    usage: `cutover drain [--timeout S] [--admin URL]${ADMIN_HELP}`,
-    options: { timeout: { type: 'string', default: '30' }, ...adminOption },
-    async run(v) {
-      const timeoutSeconds = Number(v.timeout);
-      if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw new UsageError(`--timeout must be a number of seconds, got "${v.timeout}"`);
-      const r = await callAdmin<{ drained: boolean; finished: number; inFlight: number; waitedMs: number }>(
-        adminTarget(v.admin as string | undefined),
-        'POST',
-        '/api/v1/drain',
-        { timeoutSeconds },
-      );
-      process.stdout.write(
-        r.drained
-          ? `drained: ${r.finished} request(s) finished in ${r.waitedMs} ms, none in flight\n`
-          : `timed out after ${r.waitedMs} ms: ${r.inFlight} request(s) still in flight\n`,
-      );
-      return r.drained ? 0 : 1;
-    },
-  },
-  guard: {
-    summary: 'guard status, or re-arm it after a revert (guard status | guard rearm)',
-    usage: `cutover guard status [--json] | cutover guard rearm [--route NAME] [--reason TEXT]  [--admin URL]${ADMIN_HELP}
-
-  After a revert the guard stays latched: re-arm it, then set a new split.`,
-    options: { route: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' }, ...adminOption },
-    async run(v, args) {
-      const target = adminTarget(v.admin as string | undefined);
-      if (args[0] === 'rearm' && args.length === 1) {
-        const r = await callAdmin<{ changes: unknown[] }>(target, 'POST', '/api/v1/guard/rearm', { route: v.route, reason: v.reason });
-      warnNotSaved(r);
-        process.stdout.write(r.changes.length === 0 ? 'nothing to re-arm: no route is reverted\n' : `re-armed ${r.changes.length} route(s); set a new split with cutover set\n`);
-        return 0;
-      }
-      if (args[0] === 'status' && args.length === 1) {
-        const g = await callAdmin<NonNullable<StatusBody['guard']>>(target, 'GET', '/api/v1/guard');
-        process.stdout.write(v.json ? JSON.stringify(g, null, 2) + '\n' : renderGuard(g));
-        return 0;
-      }
-      throw new UsageError('say "guard status" or "guard rearm"');
-    },
-  },
-  reload: {
-    summary: 'make a running cutover re-read its config file (same as SIGHUP)',
-    usage: `cutover reload [--apply-percentages] [--reason TEXT] [--admin URL]${ADMIN_HELP}
-
-  --apply-percentages   also set existing routes to the file's percentages (by default
-                        they keep what the API and the state file say)`,
-    options: { 'apply-percentages': { type: 'boolean' }, reason: { type: 'string' }, ...adminOption },
-    async run(v) {
-      const r = await callAdmin<{ routesAdded: string[]; routesRemoved: string[]; warnings: string[]; routes: Record<string, number> }>(
-        adminTarget(v.admin as string | undefined),
-        'POST',
-        '/api/v1/config/reload',
-        { reason: v.reason, applyPercentages: v['apply-percentages'] === true },
-      );
-      process.stdout.write(`reloaded: ${r.routesAdded.length} route(s) added, ${r.routesRemoved.length} removed\n`);
-      for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
-      printSplits(r.routes);
       return 0;
     },
   },
@@ -254,31 +103,15 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  ...controlCommands,
+  ...migrationCommands,
 };
-
-class UsageError extends Error {}
-
-function printSplits(routes: Record<string, number>): void {
-  for (const [route, p] of Object.entries(routes)) process.stdout.write(`${route}: candidate ${p} %\n`);
-}
-
-/** A change in effect but not on disk (HTTP 202): the operator must know a restart would lose it. */
-function warnNotSaved(body: unknown): void {
-  const r = body as { persisted?: boolean; stateError?: string };
-  if (r.persisted === false && r.stateError !== undefined) process.stderr.write(`warning: in effect but not saved: ${r.stateError}\n`);
-}
-
-function positiveNumber(flag: string, value: unknown): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return `cutover: a traffic-splitting reverse proxy for migrations
 
-Usage: cutover <command> [options]    (cutover <command> --help for its options)
+Usage: cutover <command> [options]    (cutover <command> --help for its options; cutover --version)
 
 Commands:
 ${Object.entries(commands)
@@ -323,6 +156,10 @@ function serveUntilSignal(app: App): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`cutover ${VERSION}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
     return name === undefined ? EXIT_CONFIG : 0;

@@ -4,7 +4,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../config/schema.js';
 import type { Control, Saved, Source } from '../control/control.js';
+import type { RampRunner } from '../ramp/runner.js';
+import type { Report } from '../report/build.js';
 import type { Stats } from '../stats/store.js';
+import { registerRampRoutes } from './ramp-routes.js';
 
 export interface AdminDeps {
   control: Control;
@@ -20,6 +23,10 @@ export interface AdminDeps {
   nodes?(): unknown;
   /** Fleet mode: replicas, leader, generation, the store's health; undefined for one process. */
   fleet?(): unknown;
+  /** Ramps: status and operator commands (ramp/runner.ts). */
+  ramp?: RampRunner;
+  /** The migration scorecard. */
+  report?(): Report;
   /** Re-read the config file; throws ConfigError when it is invalid. */
   reload?(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<unknown>;
 }
@@ -28,7 +35,7 @@ const percentSchema = { type: 'number', minimum: 0, maximum: 100, description: '
 const reasonSchema = { type: 'string', maxLength: 500, description: 'a short text saying why (at most 500 characters)' };
 const routeSchema = { type: 'string', minLength: 1, description: 'the name of a configured route' };
 
-const sourceOf = (req: FastifyRequest): Source => (req.headers['x-cutover-source'] === 'cli' ? 'cli' : 'api');
+export const sourceOf = (req: FastifyRequest): Source => (req.headers['x-cutover-source'] === 'cli' ? 'cli' : 'api');
 
 export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { control } = deps;
@@ -193,6 +200,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
     });
   }
 
+  registerRampRoutes(app, deps);
+
   if (deps.reload) {
     const reload = deps.reload;
     app.post(
@@ -226,7 +235,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
  * `saved` rejects with StoreUnavailableError, which the error handler answers 503.
  * The body is built after the write, so it shows the state after any undo.
  */
-async function answer<B extends object>(reply: FastifyReply, control: Control, saved: Promise<Saved>, body: () => B) {
+export async function answer<B extends object>(reply: FastifyReply, control: Control, saved: Promise<Saved>, body: () => B) {
   const s = await saved;
   if (s.persisted) return { ...body(), persisted: true };
   if (control.persistence().store === null) return { ...body(), persisted: false };
@@ -259,6 +268,7 @@ function status(deps: AdminDeps) {
       match: r.match,
       sticky: r.sticky ?? null,
       guard: control.latch(r.name) ?? null,
+      ramp: control.ramp(r.name) ?? null,
       backends: deps.stats.routeSnapshot(r.name),
     })),
   };

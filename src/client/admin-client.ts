@@ -1,4 +1,8 @@
-// The CLI's side of the admin API: one request, the API's own error message on failure.
+// The CLI's side of the admin API: where it is (--admin, --config FILE, CUTOVER_ADMIN_URL), one
+// request, the API's own error message on failure.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadConfigFile } from '../config/load.js';
 import { CutoverError } from '../errors.js';
 
 export interface AdminTarget {
@@ -6,11 +10,35 @@ export interface AdminTarget {
   token: string | undefined;
 }
 
-export function adminTarget(flag: string | undefined): AdminTarget {
-  return {
-    url: (flag ?? process.env.CUTOVER_ADMIN_URL ?? 'http://127.0.0.1:9901').replace(/\/+$/, ''),
-    token: process.env.CUTOVER_ADMIN_TOKEN || undefined,
-  };
+/**
+ * The admin API to talk to: --admin URL, else the admin listener of --config FILE (host, port and
+ * token file, so `cutover status --config my.yaml` works after `cutover start --config my.yaml`),
+ * else CUTOVER_ADMIN_URL, else http://127.0.0.1:9901. The token: CUTOVER_ADMIN_TOKEN, else the
+ * config's admin.tokenFile.
+ */
+export function adminTarget(opts: { admin?: string; config?: string } | string | undefined): AdminTarget {
+  const o = typeof opts === 'object' ? opts : { admin: opts };
+  const envToken = process.env.CUTOVER_ADMIN_TOKEN?.trim() ?? '';
+  let url = o.admin;
+  let token = envToken === '' ? undefined : envToken;
+  if (o.config !== undefined) {
+    const { config, file } = loadConfigFile(o.config);
+    if (!config.admin.enabled) throw new CutoverError('admin_disabled', 400, `${file}: admin.enabled is false, there is no admin API to talk to`);
+    if (url === undefined) {
+      if (config.admin.port === 0) throw new CutoverError('admin_port_unknown', 400, `${file}: admin.port is 0 (any free port); give the address with --admin URL`);
+      const host = ['0.0.0.0', '::', ''].includes(config.admin.host) ? '127.0.0.1' : config.admin.host;
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`;
+    }
+    if (token === undefined && config.admin.tokenFile !== undefined) {
+      const tokenFile = resolve(dirname(file), config.admin.tokenFile);
+      try {
+        token = readFileSync(tokenFile, 'utf8').trim() || undefined;
+      } catch (err) {
+        throw new CutoverError('admin_token_file', 400, `admin.tokenFile: cannot read ${tokenFile}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return { url: (url ?? process.env.CUTOVER_ADMIN_URL ?? 'http://127.0.0.1:9901').replace(/\/+$/, ''), token };
 }
 
 export async function callAdmin<T = unknown>(target: AdminTarget, method: string, path: string, body?: unknown): Promise<T> {
@@ -22,7 +50,7 @@ export async function callAdmin<T = unknown>(target: AdminTarget, method: string
     res = await fetch(target.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(3_700_000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CutoverError('admin_unreachable', 503, `cannot reach the admin API at ${target.url} (${cause}); is cutover running? (--admin URL or CUTOVER_ADMIN_URL)`);
+    throw new CutoverError('admin_unreachable', 503, `cannot reach the admin API at ${target.url} (${cause}); is cutover running? (--admin URL, --config FILE or CUTOVER_ADMIN_URL)`);
   }
   const text = await res.text();
   let json: unknown;

@@ -6,6 +6,7 @@ import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { checkClient } from '../proxy/override.js';
+import { rampProblems } from '../ramp/plan.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -23,7 +24,7 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 const MAX_SHOWN = 80;
 
 /** Read and validate a YAML config file. Throws ConfigError listing every problem. */
-export function loadConfigFile(path: string): LoadedConfig {
+export function loadConfigFile(path: string, opts: { extraChecks?: ExtraChecks } = {}): LoadedConfig {
   const file = resolve(path);
   let text: string;
   try {
@@ -43,17 +44,29 @@ export function loadConfigFile(path: string): LoadedConfig {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
     throw new ConfigError(file, [`not valid YAML${where}: ${truncate((err as Error).message.split('\n')[0])}`]);
   }
-  return { config: parseConfig(raw, file), file };
+  return { config: parseConfig(raw, file, opts.extraChecks && ((c) => opts.extraChecks!(c, file))), file };
 }
 
+/** Checks of a caller's own (what `start` would refuse), listed with the schema's problems. */
+export type ExtraChecks = (c: Config, file: string) => string[];
+
 /** Validate a plain object; returns a new object with defaults filled in. Never writes into `raw`. */
-export function parseConfig(raw: unknown, source = 'config'): Config {
+export function parseConfig(raw: unknown, source = 'config', extraChecks?: (c: Config) => string[]): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, ['(root): must be a mapping with listen, backends and routes']);
   }
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw));
   const issues = schemaIssues(withDefaults);
-  if (issues.length === 0) issues.push(...semanticIssues(withDefaults as Config));
+  // Every problem in one pass: the semantic checks run on a file the schema refused too, as far
+  // as its shape lets them (a check that meets a part too broken to read is skipped).
+  issues.push(...semanticIssues(withDefaults as Config).filter((i) => !issues.includes(i)));
+  if (extraChecks) {
+    try {
+      issues.push(...extraChecks(withDefaults as Config));
+    } catch {
+      // a part too broken to check: the schema's problems say why
+    }
+  }
   if (issues.length > 0) throw new ConfigError(source, issues);
   return withDefaults as Config;
 }
@@ -145,34 +158,56 @@ function rule(e: ValueError): string {
   }
 }
 
-/** Rules the schema cannot say: URLs, unique names, one sticky source, ... */
+/**
+ * Rules the schema cannot say: URLs, unique names, one sticky source, ramps, ... Each check runs
+ * on its own: on a file the schema refused, a check that meets a part too broken to read is
+ * skipped (that part's problem is listed already) and the others still run.
+ */
 function semanticIssues(c: Config): string[] {
   const out: string[] = [];
+  const check = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // unreadable part: the schema's problem for it is listed
+    }
+  };
   for (const name of ['legacy', 'candidate'] as const) {
-    c.backends[name].upstreams.forEach((u, i) => {
-      const problem = upstreamProblem(u);
-      if (problem) out.push(`backends.${name}.upstreams[${i}]: ${problem}, got ${show(u)}`);
-    });
+    check(() =>
+      c.backends[name].upstreams.forEach((u, i) => {
+        const problem = typeof u === 'string' ? upstreamProblem(u) : undefined;
+        if (problem) out.push(`backends.${name}.upstreams[${i}]: ${problem}, got ${show(u)}`);
+      }),
+    );
   }
-  c.guard.webhooks.forEach((u, i) => {
-    if (!/^https?:\/\/[^/]/.test(u) || !URL.canParse(u)) out.push(`guard.webhooks[${i}]: must be an http:// or https:// URL, got ${show(u)}`);
-  });
-  c.overrideAuth?.clients?.forEach((entry, i) => {
-    const problem = checkClient(entry);
-    if (problem) out.push(`overrideAuth.clients[${i}]: ${problem}`);
-  });
+  check(() =>
+    c.guard.webhooks.forEach((u, i) => {
+      if (typeof u === 'string' && (!/^https?:\/\/[^/]/.test(u) || !URL.canParse(u))) out.push(`guard.webhooks[${i}]: must be an http:// or https:// URL, got ${show(u)}`);
+    }),
+  );
+  check(() =>
+    c.overrideAuth?.clients?.forEach((entry, i) => {
+      const problem = typeof entry === 'string' ? checkClient(entry) : undefined;
+      if (problem) out.push(`overrideAuth.clients[${i}]: ${problem}`);
+    }),
+  );
   if (c.overrideAuth !== undefined && c.overrideHeader === false) {
     out.push('overrideAuth: only applies when overrideHeader names a header (it is false)');
   }
   const names = new Map<string, number>();
-  c.routes.forEach((r, i) => {
-    const first = names.get(r.name);
-    if (first !== undefined) out.push(`routes[${i}].name: must be unique, ${show(r.name)} is already routes[${first}].name`);
-    else names.set(r.name, i);
-    if (r.sticky && (r.sticky.header === undefined) === (r.sticky.cookie === undefined)) {
-      out.push(`routes[${i}].sticky: must set exactly one of header or cookie`);
-    }
-  });
+  check(() =>
+    c.routes.forEach((r, i) =>
+      check(() => {
+        const first = names.get(r.name);
+        if (first !== undefined) out.push(`routes[${i}].name: must be unique, ${show(r.name)} is already routes[${first}].name`);
+        else names.set(r.name, i);
+        if (r.sticky && (r.sticky.header === undefined) === (r.sticky.cookie === undefined)) {
+          out.push(`routes[${i}].sticky: must set exactly one of header or cookie`);
+        }
+        if (r.ramp) out.push(...rampProblems(r.ramp, `routes[${i}].ramp`));
+      }),
+    ),
+  );
   return out;
 }
 

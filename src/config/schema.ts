@@ -132,6 +132,25 @@ export const Guard = Type.Object(
   { ...closed, default: {}, description: 'Reverts every route (or the breaching one) to legacy when the candidate crosses a threshold.' },
 );
 
+const Percent = Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'a percentage above 0, at most 100' });
+
+export const Ramp = Type.Object(
+  {
+    steps: Type.Optional(
+      Type.Array(Percent, { minItems: 1, maxItems: 100, description: 'Candidate percentages to go through, strictly increasing, each in (0, 100], e.g. [5, 25, 50, 100].' }),
+    ),
+    stepWeight: Type.Optional({ ...Percent, description: 'Shorthand for steps: stepWeight, 2 × stepWeight, ... up to maxWeight (which it must land on exactly).' }),
+    maxWeight: Type.Optional({ ...Percent, description: 'The last step of the stepWeight shorthand (default 100).' }),
+    holdSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 300, description: 'How long each step holds at least; the next step also needs conclusive healthy evidence over the hold.' }),
+    onBreach: Type.Union([Type.Literal('revert'), Type.Literal('pause')], {
+      default: 'revert',
+      description: 'A breach during the ramp: revert (to 0 %, the ramp ends failed) or pause (the step holds until a person resumes, promotes or aborts).',
+    }),
+    confirmWebhook: Type.Optional(Type.String({ description: 'http:// or https:// URL that must answer 2xx to a POST before each step is taken (a load test or change approval).' })),
+  },
+  { ...closed, description: 'A progressive ramp: one of steps or stepWeight (+ maxWeight). Started with POST /api/v1/ramp/start or cutover ramp start.' },
+);
+
 export const Route = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Unique route name: letters, digits, _ . -' }),
@@ -148,8 +167,32 @@ export const Route = Type.Object(
     candidatePercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of requests sent to the candidate, 0..100; fractions allowed.' }),
     sticky: Type.Optional(Sticky),
     guard: Type.Optional(RouteGuard),
+    ramp: Type.Optional(Ramp),
   },
   closed,
+);
+
+const ratioCriterion = (what: string) =>
+  Type.Optional(Type.Number({ exclusiveMinimum: 0, description: `Candidate ${what} at most this × legacy's (0.1: ten times faster).` }));
+
+export const Report = Type.Object(
+  {
+    confidence: Type.Number({ minimum: 0.5, exclusiveMaximum: 1, default: 0.99, description: 'One-sided confidence of each bound in the report (0.99: a 98 % two-sided interval).' }),
+    criteria: Type.Object(
+      {
+        meanRatio: ratioCriterion('mean latency'),
+        p50Ratio: ratioCriterion('p50'),
+        p90Ratio: ratioCriterion('p90'),
+        p95Ratio: ratioCriterion('p95'),
+        p99Ratio: ratioCriterion('p99'),
+        p999Ratio: ratioCriterion('p99.9'),
+        maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Candidate error rate at most this (a fraction).' })),
+        maxErrorRateDelta: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Candidate error rate minus legacy's at most this (a fraction)." })),
+      },
+      { ...closed, default: {}, description: 'Success criteria the scorecard judges: met when the confidence bound says so, missed when the other bound says not.' },
+    ),
+  },
+  { ...closed, default: {}, description: 'The migration scorecard (cutover report, GET /api/v1/report).' },
 );
 
 const OptionalHeader = (dflt: string, description: string) =>
@@ -231,6 +274,7 @@ export const ConfigSchema = Type.Object(
       { ...closed, default: {} },
     ),
     guard: Guard,
+    report: Report,
     shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'How long in-flight requests may take to finish on SIGTERM.' }),
     log: Type.Object(
       {
@@ -239,6 +283,11 @@ export const ConfigSchema = Type.Object(
           { default: 'info' },
         ),
         accessLog: Type.Boolean({ default: false, description: 'One log line per request (costs throughput).' }),
+        format: Type.Optional(
+          Type.Union([Type.Literal('pretty'), Type.Literal('json')], {
+            description: 'pretty: one readable line per event (default when stderr is a terminal); json: one JSON object per line (the default otherwise).',
+          }),
+        ),
       },
       { ...closed, default: {} },
     ),
@@ -251,5 +300,7 @@ export type RouteConfig = Static<typeof Route>;
 export type BackendConfig = Static<typeof Backend>;
 export type OutlierConfig = Static<typeof OutlierDetection>;
 export type GuardConfig = Static<typeof Guard>;
+export type RampConfig = Static<typeof Ramp>;
+export type ReportConfig = Static<typeof Report>;
 export type BackendName = 'legacy' | 'candidate';
 export const BACKENDS: readonly BackendName[] = ['legacy', 'candidate'];

@@ -11,11 +11,13 @@ import { newInterleave } from '../split/decide.js';
 import type { RouteSplit } from '../split/route.js';
 import type { FileStateStore, LoadResult } from '../state/file-store.js';
 import type { StateStore } from '../state/store.js';
+import { active, failed, rampEvent, rampLabel, superseded, type RampState, type Transition } from '../ramp/policy.js';
 import { Durability, type Saved, type Undo } from './durability.js';
+import { describe } from './describe.js';
 import { checkPersisted, STATE_VERSION, type GuardLatch, type PersistedState } from './persisted.js';
 
-export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload';
-export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config';
+export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
+export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config' | 'ramp';
 
 export interface Change {
   /** Unique across replicas: `<replica>:<sequence>`. */
@@ -29,6 +31,8 @@ export interface Change {
   from: unknown;
   to: unknown;
   reason?: string;
+  /** Ramp changes: ramp-started, ramp-step, ramp-promoted, ramp-paused, ramp-resumed, ramp-ended. */
+  event?: string;
 }
 
 export interface Maintenance {
@@ -71,6 +75,7 @@ const HISTORY_KEPT = 500;
 export class Control {
   private readonly splits = new Map<string, RouteSplit>();
   private readonly latches = new Map<string, GuardLatch>();
+  private readonly ramps = new Map<string, RampState>();
   private readonly changes: Change[] = [];
   private readonly listeners: Array<(c: Change) => void> = [];
   maintenance: Maintenance = { enabled: false, retryAfterSeconds: 30, message: 'The service is down for maintenance; try again shortly.' };
@@ -131,7 +136,7 @@ export class Control {
         }
         this.maintenance = { ...this.maintenance, ...s.maintenance };
         for (const [route, latch] of Object.entries(s.guard ?? {})) this.latches.set(route, latch);
-        this.extra = { ...(s.extra ?? {}) };
+        for (const [route, ramp] of Object.entries(s.ramp ?? {})) if (this.splits.has(route)) this.ramps.set(route, ramp);
         this.changes.push(...(s.history ?? []).slice(0, HISTORY_KEPT));
         this.restoredFrom = 'state-file';
         this.logger?.info(
@@ -183,6 +188,14 @@ export class Control {
     let away = false;
     for (const route of routes) {
       const split = this.splits.get(route)!;
+      // A split set by hand takes the route out of the ramp's hands (a rollback must not be
+      // undone by the ramp's next step).
+      const ramp = this.ramps.get(route);
+      if (active(ramp) && split.percent !== percent) {
+        const put = this.putRamp(route, superseded(ramp, this.clock(), percent, by.source), by.source);
+        out.push(put.change);
+        undo.push(put.undo);
+      }
       if (split.percent === percent) continue;
       const from = split.percent;
       split.percent = percent;
@@ -232,6 +245,8 @@ export class Control {
       if (!split) continue;
       this.latches.set(route, latch);
       out.push(this.record({ source: 'guard', kind: 'guard', route, from: 'armed', to: 'reverted', reason }));
+      const ramp = this.ramps.get(route);
+      if (active(ramp)) out.push(this.putRamp(route, failed(ramp, this.clock(), reason, latch.evidence), 'guard').change);
       if (split.percent !== 0) {
         const from = split.percent;
         split.percent = 0;
@@ -239,6 +254,56 @@ export class Control {
       }
     }
     return { changes: out, saved: this.track({ changed: out.length > 0, away: false, undo: [] }) };
+  }
+
+  ramp(route: string): RampState | undefined {
+    return this.ramps.get(route);
+  }
+
+  /**
+   * Apply a ramp transition (ramp/policy.ts) and the split that goes with it, as one change. Raising
+   * the split, starting or resuming a ramp is a move away from legacy: undone and refused when it
+   * cannot be saved, like setSplit.
+   */
+  applyRamp(route: string, t: Transition, by: By): Applied {
+    const split = this.splits.get(route);
+    if (!split) throw new CutoverError('unknown_route', 404, `no route named "${route}"; routes are: ${this.routes().join(', ')}`);
+    const fromPercent = split.percent;
+    const raises = t.percent !== undefined && t.percent > fromPercent;
+    if ((raises || t.state.status === 'running') && this.latches.has(route)) {
+      throw new CutoverError('guard_latched', 409, `the guard reverted ${route} and is latched; re-arm it first (cutover guard rearm --route ${route}), then start the ramp`);
+    }
+    const prev = this.ramps.get(route);
+    const put = this.putRamp(route, t.state, by.source, by.reason);
+    const undo: Undo[] = [put.undo];
+    const out = [put.change];
+    if (t.percent !== undefined && t.percent !== fromPercent) {
+      const to = t.percent;
+      split.percent = to;
+      out.push(this.record({ source: by.source, kind: 'split', route, from: fromPercent, to, reason: `ramp: ${rampLabel(t.state)}` }));
+      undo.unshift((why) => {
+        if (split.percent !== to) return;
+        split.percent = fromPercent;
+        this.record({ source: by.source, kind: 'split', route, from: to, to: fromPercent, reason: `undone: ${why}` });
+      });
+    }
+    const away = raises || (t.state.status === 'running' && prev?.status !== 'running');
+    return { changes: out, saved: this.track({ changed: true, away, undo }) };
+  }
+
+  /** Set a route's ramp state, recorded in the history. */
+  private putRamp(route: string, next: RampState, source: Source, reason?: string): { change: Change; undo: Undo } {
+    const prev = this.ramps.get(route);
+    this.ramps.set(route, next);
+    const event = rampEvent(prev, next, source);
+    const change = this.record({ source, kind: 'ramp', route, from: rampLabel(prev), to: rampLabel(next), reason: reason ?? next.reason, event });
+    const undo: Undo = (why) => {
+      if (this.ramps.get(route) !== next) return;
+      if (prev) this.ramps.set(route, prev);
+      else this.ramps.delete(route);
+      this.record({ source, kind: 'ramp', route, from: rampLabel(next), to: rampLabel(prev), reason: `undone: ${why}` });
+    };
+    return { change, undo };
   }
 
   /** Re-arm the guard on a route (or every route); the split stays where it is. */
@@ -278,6 +343,7 @@ export class Control {
   retainRoutes(names: ReadonlySet<string>): void {
     for (const name of [...this.splits.keys()]) if (!names.has(name)) this.splits.delete(name);
     for (const name of [...this.latches.keys()]) if (!names.has(name)) this.latches.delete(name);
+    for (const name of [...this.ramps.keys()]) if (!names.has(name)) this.ramps.delete(name);
     void this.track({ changed: true, away: false, undo: [] });
   }
 
@@ -300,8 +366,8 @@ export class Control {
       routes: Object.fromEntries([...this.splits].map(([k, v]) => [k, { candidatePercent: v.percent }])),
       maintenance: this.maintenance,
       guard: Object.fromEntries(this.latches),
+      ramp: Object.fromEntries(this.ramps),
       history: this.changes.slice(0, 200),
-      ...(Object.keys(this.extra).length > 0 ? { extra: this.extra } : {}),
     };
   }
 
@@ -319,7 +385,8 @@ export class Control {
     this.maintenance = { ...this.maintenance, ...s.maintenance };
     this.latches.clear();
     for (const [route, latch] of Object.entries(s.guard ?? {})) if (this.splits.has(route)) this.latches.set(route, latch);
-    this.extra = { ...(s.extra ?? {}) };
+    this.ramps.clear();
+    for (const [route, ramp] of Object.entries(s.ramp ?? {})) if (this.splits.has(route)) this.ramps.set(route, ramp);
     const known = new Set(this.changes.map((c) => c.id).filter((id) => id !== undefined));
     const fresh = (s.history ?? []).filter((c) => c.id === undefined || !known.has(c.id));
     this.changes.length = 0;
@@ -331,8 +398,6 @@ export class Control {
     return fresh;
   }
 
-  /** Other control state (the ramp) kept and persisted with the rest; see PersistedState.extra. */
-  extra: Record<string, unknown> = {};
 
   /** Write what is not on disk yet and wait for it (shutdown). A failure is logged, not thrown. */
   async flush(): Promise<void> {
@@ -352,9 +417,12 @@ export class Control {
   private record(c: Omit<Change, 'time'>): Change {
     const change: Change = { id: `${this.replica}:${Date.now().toString(36)}.${++this.sequence}`, replica: this.replica, time: new Date(this.clock()).toISOString(), ...c };
     if (change.reason === undefined) delete change.reason;
+    if (change.event === undefined) delete change.event;
     this.changes.unshift(change);
     if (this.changes.length > HISTORY_KEPT) this.changes.length = HISTORY_KEPT;
-    this.logger?.warn({ change }, `control: ${describe(change)}`);
+    // Operator actions and ramp steps at info; what the guard does (breaches, reverts) at warn.
+    if (change.source === 'guard') this.logger?.warn({ change }, `control: ${describe(change)}`);
+    else this.logger?.info({ change }, `control: ${describe(change)}`);
     this.announce(change);
     return change;
   }
@@ -370,16 +438,4 @@ export class Control {
   }
 }
 
-export function describe(c: Change): string {
-  const where = c.route ? ` on ${c.route}` : '';
-  switch (c.kind) {
-    case 'split':
-      return `candidate ${c.from ?? '?'} % → ${c.to} %${where} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
-    case 'maintenance':
-      return `maintenance ${c.to ? 'on' : 'off'} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
-    default:
-      return `${c.kind} ${String(c.from)} → ${String(c.to)}${where} (${c.source}${c.reason ? `: ${c.reason}` : ''})`;
-  }
-}
-
-export { checkPersisted };
+export { checkPersisted, describe };

@@ -1,4 +1,5 @@
 // The shape of the state file, and the check that decides whether a file on disk is usable.
+import { RAMP_STATUSES, type RampState } from '../ramp/policy.js';
 import type { Change, Maintenance } from './control.js';
 
 export const STATE_VERSION = 1;
@@ -20,8 +21,8 @@ export interface PersistedState {
   maintenance: Maintenance;
   guard: Record<string, GuardLatch>;
   history: Change[];
-  /** Other control state (the ramp, per route) by name; optional so older files stay valid. */
-  extra?: Record<string, unknown>;
+  /** Ramps per route (optional: files written before ramps existed have none). */
+  ramp?: Record<string, RampState>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -41,5 +42,22 @@ export function checkPersisted(v: unknown): string | undefined {
   }
   if (v.guard !== undefined && !isObject(v.guard)) return 'guard must be an object';
   if (v.history !== undefined && !Array.isArray(v.history)) return 'history must be a list';
+  if (v.ramp !== undefined) {
+    if (!isObject(v.ramp)) return 'ramp must be an object';
+    for (const [name, r] of Object.entries(v.ramp)) {
+      const problem = rampProblem(r);
+      if (problem) return `ramp.${name}: ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+function rampProblem(r: unknown): string | undefined {
+  if (!isObject(r)) return 'must be an object';
+  if (!RAMP_STATUSES.includes(r.status as never)) return `status must be one of ${RAMP_STATUSES.join(', ')}`;
+  const steps = r.steps;
+  if (!Array.isArray(steps) || steps.length === 0 || !steps.every((s) => typeof s === 'number' && s > 0 && s <= 100)) return 'steps must be a list of percentages';
+  if (!Number.isInteger(r.step) || (r.step as number) < 0 || (r.step as number) >= steps.length) return 'step must index steps';
+  for (const k of ['startedAt', 'stepStartedAt', 'holdUntil'] as const) if (typeof r[k] !== 'string' || Number.isNaN(Date.parse(r[k] as string))) return `${k} must be a time`;
   return undefined;
 }

@@ -96,8 +96,11 @@ export function revertTargets(
   return routes.filter((r) => !r.latched && r.policy.enabled && !r.policy.dryRun).map((r) => r.name);
 }
 
-/** Judge one rule over every window: the first breaching window wins, else a healthy one, else the longest. */
-function judgeRule(rule: RuleName, limit: number, windows: readonly WindowFigures[], p: RoutePolicy): RuleResult {
+/**
+ * Judge one rule over every window: the first breaching window wins, else a healthy one, else the
+ * longest. Also what the ramp applies to the figures of a whole hold (one window).
+ */
+export function judgeRule(rule: RuleName, limit: number, windows: readonly WindowFigures[], p: RoutePolicy): RuleResult {
   const ctx = { minRequests: p.minRequests, confidence: p.confidence };
   let healthy: RuleResult | undefined;
   let first: RuleResult | undefined;

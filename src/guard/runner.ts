@@ -45,6 +45,11 @@ export interface GuardDeps {
   metrics: Metrics;
   /** Wall-clock ms (verdict times, history). */
   clock?: () => number;
+  /**
+   * Asked for every route a breach would revert: a ramp configured with onBreach: pause holds its
+   * step for a person instead (ramp/policy.ts breachAction decides; the ramp applies the pause).
+   */
+  breach?: { breachAction(route: string): 'revert' | 'pause'; pauseOnBreach(route: string, reason: string, evidence: unknown): void };
 }
 
 /** The global guard settings with a route's overrides applied. */
@@ -318,22 +323,29 @@ export class GuardRunner {
       triggers.map((t) => t.route),
       this.routes.map((r) => ({ name: r.name, policy: this.policies.get(r.name)!, latched: control.latch(r.name) !== undefined })),
     );
+    const reverted: string[] = [];
     for (const route of affected) {
       const t = triggers.find((x) => x.route === route) ?? first;
       const v = t.decision.verdict;
       const rule = v.breaches[0].rule;
       const reason = t.route === route ? v.summary : `scope all: ${t.route} breached: ${v.summary}`;
+      if (this.deps.breach?.breachAction(route) === 'pause') {
+        this.deps.breach.pauseOnBreach(route, reason, { route: t.route, ...evidenceOf(v) });
+        continue;
+      }
+      reverted.push(route);
       const latch: GuardLatch = { state: 'reverted', since: iso(now), rule, reason, evidence: { route: t.route, ...evidenceOf(v) } };
       const from = control.percent(route);
       control.revert([route], latch, reason);
       this.reverts.inc({ route, rule });
       logger.warn({ route, rule, from, evidence: latch.evidence }, `guard: reverted ${route} to legacy: ${reason}`);
     }
+    if (reverted.length === 0) return;
     const v = first.decision.verdict;
     this.webhooks.send({
       type: 'reverted',
       time: iso(now),
-      routes: affected,
+      routes: reverted,
       trigger: first.route,
       rule: v.breaches[0].rule,
       reason: v.summary,

@@ -1,4 +1,4 @@
-// The control state as independent fields (one per route's split, one per route's latch,
+// The control state as independent fields (one per route's split, latch and ramp, and
 // maintenance), so that replicas sharing one store write only what they changed: an operator's
 // new split on one route and the leader's revert of another never overwrite each other. Pure.
 import type { GuardLatch, PersistedState } from '../control/persisted.js';
@@ -12,7 +12,7 @@ export function toFields(s: PersistedState): Fields {
   for (const [route, r] of Object.entries(s.routes)) out.set(`route:${route}`, JSON.stringify(r));
   for (const [route, l] of Object.entries(s.guard ?? {})) out.set(`latch:${route}`, JSON.stringify(l));
   out.set('maintenance', JSON.stringify(s.maintenance));
-  for (const [k, v] of Object.entries(s.extra ?? {})) out.set(`extra:${k}`, JSON.stringify(v));
+  for (const [route, r] of Object.entries(s.ramp ?? {})) out.set(`ramp:${route}`, JSON.stringify(r));
   return out;
 }
 
@@ -30,7 +30,7 @@ export function fromFields(fields: Fields, history: Change[], version: number, s
     if (k.startsWith('route:')) s.routes[k.slice(6)] = value as { candidatePercent: number };
     else if (k.startsWith('latch:')) s.guard[k.slice(6)] = value as GuardLatch;
     else if (k === 'maintenance') s.maintenance = value as PersistedState['maintenance'];
-    else if (k.startsWith('extra:')) (s.extra ??= {})[k.slice(6)] = value;
+    else if (k.startsWith('ramp:')) (s.ramp ??= {})[k.slice(5)] = value as NonNullable<PersistedState['ramp']>[string];
   }
   return s;
 }

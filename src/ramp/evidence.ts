@@ -1,0 +1,137 @@
+// The evidence of a hold: the figures of both backends since the step began (cumulative totals
+// now minus the totals at the step's start), judged by the guard's own rule tests, with how much
+// evidence each rule still lacks. The guard's 30 s / 5 s windows may never become conclusive at
+// low traffic; a whole hold can. Pure.
+import type { Histogram } from 'hdr-histogram-js';
+import { proportionBounds } from '../guard/bounds.js';
+import { judgeRule, type RoutePolicy } from '../guard/policy.js';
+import { RULE_NAMES, type Figures, type RuleResult, type WindowFigures } from '../guard/rules.js';
+import { Counters, newHistogram, type SeriesView } from '../stats/series.js';
+import type { HoldRule } from './policy.js';
+
+/** Totals of one backend at one moment (a copy: the series keeps counting). */
+export interface Totals {
+  counters: Counters;
+  histogram: Histogram;
+}
+
+export function totalsOf(view: SeriesView): Totals {
+  const counters = new Counters();
+  counters.add(view.counters);
+  const histogram = newHistogram();
+  histogram.add(view.histogram);
+  return { counters, histogram };
+}
+
+/** What was recorded between `base` and `now` (base undefined: everything in `now`). */
+export function since(now: Totals, base: Totals | undefined): Totals {
+  if (!base) return now;
+  const counters = new Counters();
+  counters.add(now.counters);
+  const c = counters;
+  const b = base.counters;
+  c.requests -= b.requests;
+  for (let i = 0; i < 5; i++) c.status[i] -= b.status[i];
+  c.refused -= b.refused;
+  c.reset -= b.reset;
+  c.timeout -= b.timeout;
+  c.other -= b.other;
+  c.clientAborts -= b.clientAborts;
+  c.unjudged -= b.unjudged;
+  c.slow -= b.slow;
+  c.gatewayAnswers -= b.gatewayAnswers;
+  const histogram = newHistogram();
+  histogram.add(now.histogram);
+  if (base.histogram.totalCount > 0) histogram.subtract(base.histogram);
+  return { counters, histogram };
+}
+
+/** Values above `us` in an HDR histogram. */
+function countAbove(h: Histogram, us: number): number {
+  if (h.totalCount === 0) return 0;
+  let n = 0;
+  const it = (h as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    if (v.valueIteratedTo > us) n += v.countAtValueIteratedTo;
+  }
+  return n;
+}
+
+/**
+ * One backend's figures over the hold. Slow requests are counted from the histogram against the
+ * rule's threshold (not the series' own slow counter, which only exists while the guard judges).
+ */
+export function holdFigures(t: Totals, slowMs: number | null, inFlightMs: number[], timeoutMs: number): Figures {
+  const c = t.counters;
+  const h = t.histogram;
+  return {
+    requests: c.requests - c.unjudged,
+    errors: c.status[4] + c.refused + c.reset + c.timeout + c.other,
+    timed: h.totalCount,
+    slow: slowMs === null ? 0 : countAbove(h, slowMs * 1000),
+    inFlightMs,
+    timeoutMs,
+    latency: {
+      count: h.totalCount,
+      valueAtRank: (rank) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(Math.min(100, (100 * rank) / h.totalCount)) / 1000),
+      countAbove: (ms) => countAbove(h, ms * 1000),
+    },
+  };
+}
+
+/** The most requests asked for in a "needs ~N more" message; beyond it the rule cannot pass at this rate. */
+const MAX_NEEDED = 10_000_000;
+
+/**
+ * How many more events-free trials make the upper bound of x / n fall below `threshold`
+ * (undefined when no number of them would, within MAX_NEEDED).
+ */
+export function moreNeeded(x: number, n: number, threshold: number, confidence: number, minRequests: number): number | undefined {
+  const ok = (m: number) => m >= minRequests && proportionBounds(x, m, confidence).upper < threshold;
+  if (ok(n)) return 0;
+  let hi = Math.max(n + 1, minRequests, 1);
+  while (!ok(hi)) {
+    hi *= 2;
+    if (hi > MAX_NEEDED) return undefined;
+  }
+  let lo = n;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - n;
+}
+
+/** The enabled rules judged over the hold, each with what it still lacks. */
+export function judgeHold(hold: WindowFigures, policy: RoutePolicy): HoldRule[] {
+  const out: HoldRule[] = [];
+  for (const name of RULE_NAMES) {
+    const limit = policy.rules[name];
+    if (limit === null) continue;
+    const result = judgeRule(name, limit, [hold], policy);
+    out.push({ result, missing: result.outcome === 'healthy' ? undefined : missingOf(result, hold, policy) });
+  }
+  return out;
+}
+
+function missingOf(r: RuleResult, hold: WindowFigures, p: RoutePolicy): string {
+  if (r.outcome === 'shared-outage') return `${r.rule}: legacy fails too (a shared outage); neither a pass nor a failure`;
+  switch (r.rule) {
+    case 'maxErrorRate':
+    case 'maxP99Ms': {
+      const threshold = r.rule === 'maxErrorRate' ? r.limit : 0.01;
+      const what = r.rule === 'maxErrorRate' ? 'without an error' : `none slower than ${r.limit} ms`;
+      const more = moreNeeded(r.n === 0 ? 0 : r.x, r.n, threshold, p.confidence, p.minRequests);
+      return more === undefined
+        ? `${r.rule}: ${r.x} of ${r.n} candidate requests count against it; at this rate it cannot pass`
+        : `${r.rule}: needs ~${more} more candidate requests ${what} (${r.x} of ${r.n} so far)`;
+    }
+    case 'maxErrorRateDelta':
+      return `${r.rule}: needs more requests on both backends (candidate ${hold.candidate.requests}, legacy ${hold.legacy.requests} so far): ${r.message}`;
+    case 'maxP99Ratio':
+      return `${r.rule}: needs more requests (candidate ${hold.candidate.timed}, legacy ${hold.legacy.timed} with a latency so far): ${r.message}`;
+  }
+}

@@ -1,0 +1,78 @@
+// The scorecard as a terminal table (cutover report) and as Markdown (for the go/no-go ticket).
+// Formatting only: every figure and verdict comes from build.ts.
+import type { CriterionResult, Line, Report, RouteReport, Section } from './build.js';
+
+const pct = (x: number) => `${(100 * x).toFixed(x !== 0 && Math.abs(x) < 0.001 ? 3 : 2)} %`;
+const num = (x: number, unit: Line['unit']) =>
+  unit === 'rate' ? pct(x) : unit === 'ms' ? x.toFixed(x < 10 ? 2 : 1) : unit === 'req/s' ? x.toFixed(1) : String(Math.round(x));
+
+function ratioCell(l: Line): string {
+  if (l.ratio === null && l.interval === null) return '-';
+  const r = l.ratio === null ? '-' : `${l.ratio.toFixed(2)}×`;
+  if (!l.interval) return r;
+  const hi = l.interval.upper === null ? '∞' : l.interval.of === 'difference' ? pct(l.interval.upper) : l.interval.upper.toFixed(2);
+  const lo = l.interval.of === 'difference' ? pct(l.interval.lower) : l.interval.lower.toFixed(2);
+  return l.interval.of === 'difference' ? `${r} (Δ ${lo}..${hi})` : `${r} (${lo}..${hi})`;
+}
+
+const HEAD = ['metric', 'legacy', 'candidate', 'candidate/legacy (interval)', 'verdict'];
+
+function rows(s: Section): string[][] {
+  return s.lines.map((l) => [l.metric, num(l.legacy, l.unit), num(l.candidate, l.unit), ratioCell(l), l.verdict]);
+}
+
+function criterionRow(c: CriterionResult): string[] {
+  const rate = c.criterion === 'maxErrorRate' || c.criterion === 'maxErrorRateDelta';
+  const f = (x: number | null) => (x === null ? '∞' : rate ? pct(x) : `${x.toFixed(2)}×`);
+  const observed = c.observed === null ? 'no data' : f(c.observed);
+  const interval = c.interval ? ` (${f(c.interval.lower)}..${f(c.interval.upper)})` : '';
+  return [c.criterion, `at most ${f(c.limit)}`, `${observed}${interval}`, c.outcome];
+}
+
+function table(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i > 0 && i < 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+function sectionTitle(name: 'window' | 'since start', s: Section): string {
+  return name === 'window' ? `last ${s.seconds} s` : `since start (${Math.round(s.seconds)} s)`;
+}
+
+export function renderText(r: Report): string {
+  const out = [`migration scorecard: overall ${r.verdict.toUpperCase()}   (${r.generatedAt}; bounds at ${(100 * r.confidence).toFixed(1)} % confidence each side)`];
+  for (const route of r.routes) {
+    out.push('', `route ${route.name} (candidate ${route.candidatePercent} %): ${route.verdict.toUpperCase()}`);
+    for (const [name, s] of [['since start', route.sinceStart], ['window', route.window]] as const) {
+      out.push('', `  ${sectionTitle(name, s)}: ${s.verdict}`, indent(table(HEAD, rows(s))));
+    }
+    if (route.criteria.length > 0) out.push('', '  success criteria (since start)', indent(table(['criterion', 'limit', 'observed (interval)', 'outcome'], route.criteria.map(criterionRow))));
+  }
+  return out.join('\n') + '\n';
+}
+
+const indent = (s: string) => s.split('\n').map((l) => `    ${l}`).join('\n');
+
+function mdTable(head: string[], body: string[][]): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${head.map(esc).join(' | ')} |`, `| ${head.map((_, i) => (i > 0 && i < 3 ? '---:' : '---')).join(' | ')} |`, ...body.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+function mdRoute(route: RouteReport): string[] {
+  const out = [`## Route \`${route.name}\`: ${route.verdict}`, '', `Candidate at ${route.candidatePercent} %.`];
+  for (const [name, s] of [['since start', route.sinceStart], ['window', route.window]] as const) {
+    out.push('', `### ${sectionTitle(name, s)}: ${s.verdict}`, '', mdTable(HEAD, rows(s)));
+  }
+  if (route.criteria.length > 0) out.push('', '### Success criteria (since start)', '', mdTable(['criterion', 'limit', 'observed (interval)', 'outcome'], route.criteria.map(criterionRow)));
+  return out;
+}
+
+export function renderMarkdown(r: Report): string {
+  return [
+    `# Migration scorecard: **${r.verdict}**`,
+    '',
+    `Generated ${r.generatedAt}. Intervals: candidate/legacy ratio for latencies, candidate − legacy (Δ) for rates; each bound at ${(100 * r.confidence).toFixed(1)} % confidence. A ratio within 1/1.1..1.1 or a Δ within ±0.5 points counts as the same.`,
+    '',
+    ...r.routes.flatMap((route) => [...mdRoute(route), '']),
+  ].join('\n');
+}
