@@ -23,6 +23,7 @@ import { Procs } from './lib/procs.mjs';
 import { render, writeResults } from './report.mjs';
 import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
 import { guardEvalScenario } from './scenarios/guard-eval.mjs';
+import { drainBudgetSeconds, drainScenario } from './scenarios/drain.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
@@ -32,6 +33,8 @@ const SCENARIOS = {
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
   // In process, no servers: the guard's evaluation cost with 100 routes.
   'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
+  // Five SIGTERMs under a mixed 400 req/s load, each a fresh cutover: lost requests per drain.
+  drain: { run: drainScenario, budgetSeconds: drainBudgetSeconds },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

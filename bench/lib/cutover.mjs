@@ -10,7 +10,7 @@ import { pinned } from './pin.mjs';
  * `admin`: serve the admin API on an ephemeral loopback port (otherwise cutover's default applies);
  * `stateFile`: where cutover keeps its control state; `guard`: guard settings (defaults when absent).
  */
-export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard }) {
+export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard, extra = {} }) {
   return {
     listen: { host: '127.0.0.1', port: 0 },
     backends: {
@@ -23,6 +23,7 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
     ...(guard ? { guard } : {}),
     // info is needed for the "proxy listening" line; per-request access logs stay off (the default).
     log: { level: 'info', accessLog: false },
+    ...extra,
   };
 }
 
@@ -30,11 +31,11 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
  * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config }. With `admin`, it is
  * ready once both "proxy listening" and "admin listening" were logged (in that order, src/app.ts).
  */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard }) {
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, extra }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
-  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard });
+  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, extra });
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
   const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [join(ctx.root, 'dist/cli.js'), 'start', '--config', configFile]);
   let url;
