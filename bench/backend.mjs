@@ -36,6 +36,7 @@ const server = createServer((req, res) => {
   if (req.url.startsWith('/__')) return control(req, res);
   served++;
   lastRequestAt = Date.now();
+  if (req.method === 'POST' || req.url.startsWith('/slow')) return later(req, res);
   req.resume();
   if (fault === 'errors') {
     res.writeHead(500, failHeaders);
@@ -47,6 +48,22 @@ const server = createServer((req, res) => {
   res.writeHead(200, headers);
   res.end(body);
 });
+
+// For the drain scenario: POST answers once the whole body is in, with its size; /slow… answers
+// 800 ms after the request.
+function later(req, res) {
+  let bytes = 0;
+  req.on('data', (c) => (bytes += c.length));
+  req.on('end', () => {
+    const send = () => {
+      const out = Buffer.from(JSON.stringify({ backend: name, ok: true, bytes }));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(out.length) });
+      res.end(out);
+    };
+    if (req.url.startsWith('/slow')) setTimeout(send, 800);
+    else send();
+  });
+}
 
 function control(req, res) {
   const answer = (status, obj) => {

@@ -168,7 +168,26 @@ export function renderFleet(r) {
   ].join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet };
+export function renderDrain(r) {
+  const header = ['drain', 'sent', 'answered', 'refused', 'reset', 'hung up', 'other', 'lost', 'during drain', 'Connection: close', 'uploads ok', 'takeover answered', 'exit', 'exit ms', 'state flushed'];
+  const rows = r.drains.map((d) => {
+    const x = d.draining;
+    return [d.drain, x.sent, x.answered, x.refused, x.reset, x.hangup, x.other, x.reset + x.hangup + x.other, d.sentDuringDrain, d.answeredWithConnectionClose, `${d.uploads.answered}/${d.uploads.sent}`, `${d.takeover.answered}/${d.takeover.sent}`, d.exitCode, d.exitMsAfterSignal ?? '-', d.stateFlushed ? 'yes' : 'NO'];
+  });
+  const s = r.summary;
+  const out = [
+    `drain: ${r.rate} req/s (fast, 800 ms, a 10 MB upload every 200th; keep-alive and new connections), SIGTERM ${r.signalAtMs} ms in, shutdownDrainSeconds ${r.drainSeconds}, the client moves to a second cutover ${r.reactionMs} ms after the signal; ${r.drains.length} drain(s), a fresh cutover each`,
+    table(header, rows),
+    `  counted for the requests sent to the draining cutover: answered (whole body; uploads counted byte for byte by the backend), refused (no connection, the request never left the client), lost = reset + hung up + other`,
+  ];
+  if (s) out.push(`  lost per drain: ${s.lostPerDrain.join(', ')} (total ${s.lostTotal} in ${s.drains} drains)`);
+  for (const d of r.drains) for (const l of d.lossExamples) out.push(`  drain ${d.drain} lost: #${l.seq} ${l.kind} ${l.keepAlive ? 'keep-alive' : 'new connection'} sent ${l.sentAtMs} ms, ended ${l.endedAtMs} ms: ${l.error}`);
+  for (const n of r.notes) out.push(`  note: ${n}`);
+  for (const f of r.failures) out.push(`  FAILED: ${f}`);
+  return out.join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain };
 
 export function render(result) {
   const r = renderers[result.scenario];

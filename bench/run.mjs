@@ -24,6 +24,7 @@ import { render, writeResults } from './report.mjs';
 import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
 import { guardEvalScenario } from './scenarios/guard-eval.mjs';
 import { fleetBudgetSeconds, fleetScenario } from './scenarios/fleet.mjs';
+import { drainBudgetSeconds, drainScenario } from './scenarios/drain.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
@@ -35,6 +36,8 @@ const SCENARIOS = {
   'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
   // Two replicas and a Redis (needs redis-server): time from the first failure to the last candidate request.
   fleet: { run: fleetScenario, budgetSeconds: fleetBudgetSeconds },
+  // Five SIGTERMs under a mixed 400 req/s load, each a fresh cutover: lost requests per drain.
+  drain: { run: drainScenario, budgetSeconds: drainBudgetSeconds },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -177,7 +177,35 @@ export class App {
     });
   }
 
-  /** Stop accepting, let in-flight requests finish (up to graceMs), flush state, close everything. */
+  /**
+   * Stop taking traffic the way load balancers expect: `/readyz` answers 503 at once; for
+   * `drainMs` the proxy keeps accepting and serving with `Connection: close` on every response;
+   * then the listener closes and in-flight requests get up to `graceMs` to finish. Resolves when
+   * none is left. Defaults: shutdownDrainSeconds and shutdownGraceSeconds. Nothing is flushed or
+   * closed besides the proxy listener: close() does that, so whoever asks for a drain (the SIGTERM
+   * handler today, a cluster primary later) decides when the process ends.
+   */
+  drain(opts: { drainMs?: number; graceMs?: number } = {}): Promise<{ forced: number }> {
+    this.draining ??= this.stopTraffic(opts.drainMs ?? this.config.shutdownDrainSeconds * 1000, opts.graceMs ?? this.config.shutdownGraceSeconds * 1000);
+    return this.draining;
+  }
+
+  private draining: Promise<{ forced: number }> | undefined;
+
+  private async stopTraffic(drainMs: number, graceMs: number): Promise<{ forced: number }> {
+    this.shuttingDown = true;
+    if (drainMs > 0) this.logger.info({ drainMs, inFlight: this.proxy.inFlight }, 'drain: not ready; still accepting, every response says Connection: close');
+    const { forced } = await this.proxy.drain(drainMs, graceMs, () =>
+      this.logger.info({ inFlight: this.proxy.inFlight, graceMs }, 'shutdown: not ready, no new connections, finishing in-flight requests'),
+    );
+    if (forced > 0) this.logger.warn({ forced, graceMs }, 'shutdown: grace period over, cut requests still in flight');
+    return { forced };
+  }
+
+  /**
+   * Stop accepting, let in-flight requests finish (up to graceMs), flush state, close everything.
+   * Without a drain() before it, the listener closes at once (no drain period).
+   */
   async close(graceMs = this.config.shutdownGraceSeconds * 1000): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = this.shutdown(graceMs);
@@ -187,13 +215,9 @@ export class App {
   private closing: Promise<void> | undefined;
 
   private async shutdown(graceMs: number): Promise<void> {
-    this.shuttingDown = true;
+    await this.drain({ drainMs: 0, graceMs });
     this.guard.stop();
     this.ramp.stop();
-    const inFlight = this.proxy.inFlight;
-    this.logger.info({ inFlight, graceMs }, 'shutdown: not ready, no new connections, finishing in-flight requests');
-    const { forced } = await this.proxy.close(graceMs);
-    if (forced > 0) this.logger.warn({ forced, graceMs }, 'shutdown: grace period over, cut requests still in flight');
     const { legacy, candidate } = this.proxy.table.clusters;
     await Promise.all([legacy.close(), candidate.close()]);
     await this.control.flush();

@@ -121,9 +121,10 @@ ${Object.entries(commands)
 }
 
 /**
- * SIGTERM/SIGINT: graceful shutdown (not ready, stop accepting, finish in-flight requests, flush
- * state), exit 0. A second signal exits at once. SIGHUP: reload the config file. Node as PID 1
- * in a container gets no default signal handling, so all of it is ours.
+ * SIGTERM/SIGINT: drain (not ready, keep serving with `Connection: close` for
+ * shutdownDrainSeconds, stop accepting, finish in-flight requests), flush state, exit 0. A second
+ * signal exits at once. SIGHUP: reload the config file. Node as PID 1 in a container gets no
+ * default signal handling, so all of it is ours.
  */
 function serveUntilSignal(app: App): Promise<number> {
   const logger = app.logger;
@@ -136,13 +137,16 @@ function serveUntilSignal(app: App): Promise<number> {
       }
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      app.close().then(
-        () => resolve(0),
-        (err) => {
-          logger.error({ err: (err as Error).message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
+      app
+        .drain()
+        .then(() => app.close())
+        .then(
+          () => resolve(0),
+          (err) => {
+            logger.error({ err: (err as Error).message }, 'shutdown failed');
+            resolve(1);
+          },
+        );
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -1,5 +1,5 @@
-// SIGTERM with requests in flight: they finish with their full body, new connections are refused,
-// the process exits 0 and the state file is current.
+// SIGTERM with requests in flight: they finish with their full body, new connections are served
+// during the drain period and refused after it, the process exits 0 and the state file is current.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -10,6 +10,8 @@ import { startProxyProcess, writeConfig, type ProxyProcess } from './helpers/pro
 const BODY = 'x'.repeat(256 * 1024);
 let backend: TestBackend;
 let proxy: ProxyProcess | undefined;
+/** Slow responses send their second half when this is called. */
+let release: () => void = () => {};
 
 afterEach(async () => {
   await proxy?.stop('SIGKILL');
@@ -18,12 +20,14 @@ afterEach(async () => {
 });
 
 async function start(grace = 10) {
+  const released = new Promise<void>((r) => (release = r));
   backend = await startBackend((req, res) => {
     const slow = req.url?.startsWith('/slow');
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
-    // A slow response: half the body now, the rest after a pause.
+    // A slow response: half the body now, the rest once the test releases it.
     res.write(BODY.slice(0, BODY.length / 2));
-    setTimeout(() => res.end(BODY.slice(BODY.length / 2)), slow ? 1500 : 5);
+    if (slow) void released.then(() => res.end(BODY.slice(BODY.length / 2)));
+    else setTimeout(() => res.end(BODY.slice(BODY.length / 2)), 5);
   });
   const file = writeConfig({
     listen: { host: '127.0.0.1', port: 0 },
@@ -31,6 +35,7 @@ async function start(grace = 10) {
     backends: { legacy: { upstreams: [backend.url] }, candidate: { upstreams: [backend.url] } },
     routes: [{ name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 }],
     guard: { enabled: false },
+    shutdownDrainSeconds: 1,
     shutdownGraceSeconds: grace,
   });
   proxy = await startProxyProcess(file);
@@ -38,7 +43,7 @@ async function start(grace = 10) {
   return { file, adminUrl, stateFile: join(dirname(file), 'cutover-state.json') };
 }
 
-it('finishes a slow request on SIGTERM, refuses new connections, exits 0 with the state flushed', async () => {
+it('finishes a slow request on SIGTERM, serves new connections during the drain, refuses them after, exits 0 with the state flushed', async () => {
   const { adminUrl, stateFile } = await start();
   expect((await admin(adminUrl, 'PUT', '/api/v1/split', { candidatePercent: 0.5, reason: 'before shutdown' })).status).toBe(200);
   const agent = new Agent();
@@ -47,8 +52,15 @@ it('finishes a slow request on SIGTERM, refuses new connections, exits 0 with th
   proxy!.child.kill('SIGTERM');
   // readiness turns off at once
   await waitFor(async () => (await admin(adminUrl, 'GET', '/readyz').catch(() => ({ status: 0 }))).status === 503, 2000, 'not ready');
-  // new connections are refused while the slow request is still finishing
+  // during the drain period a new connection is still served, and told to close
+  const during = await request(`${proxy!.url}/new`, { dispatcher: agent });
+  await during.body.text();
+  expect(during.statusCode).toBe(200);
+  expect(during.headers.connection).toBe('close');
+  // after it, new connections are refused while the slow request is still finishing
+  await waitFor(() => proxy!.lines.some((l) => l.includes('no new connections')), 10_000, 'the drain period to end');
   await expect(fetch(`${proxy!.url}/new`)).rejects.toThrow();
+  release();
   const r = await slow;
   expect(r.status).toBe(200);
   expect(r.body).toBe(BODY);
@@ -57,7 +69,7 @@ it('finishes a slow request on SIGTERM, refuses new connections, exits 0 with th
   expect(state.routes.default.candidatePercent).toBe(0.5);
   expect(proxy!.lines.some((l) => l.includes('shutdown: done, state flushed'))).toBe(true);
   await agent.close();
-});
+}, 20_000);
 
 it('many concurrent keep-alive clients during shutdown: every response that came is complete', async () => {
   await start();

@@ -22,6 +22,7 @@ import { parseConfig } from '../src/config/load.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const K8S = join(ROOT, 'k8s');
 const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 5;
 const IMAGE_CONFIG_PATH = '/etc/cutover/cutover.yaml'; // the Dockerfile's CUTOVER_CONFIG
 
 // ---- loading -------------------------------------------------------------------------------
@@ -273,15 +274,18 @@ describe('k8s manifests', () => {
       }
     });
 
-    it('the pod outlives the drain: terminationGracePeriodSeconds > preStop + shutdownGraceSeconds', () => {
+    it('the pod outlives the drain: terminationGracePeriodSeconds > preStop + shutdownDrainSeconds + shutdownGraceSeconds', () => {
       for (const { where, pod, container, config } of pods) {
         const pause = preStopSeconds(container);
+        const drain = config.raw.shutdownDrainSeconds ?? DEFAULT_SHUTDOWN_DRAIN_SECONDS;
         const grace = config.raw.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
         expect(pause, `${where}: a preStop pause while endpoints update`).toBeGreaterThan(0);
-        expect(pod.terminationGracePeriodSeconds ?? 30, where).toBeGreaterThan(pause + grace);
-        // A container next to cutover gets SIGTERM no earlier: what cutover still forwards is served.
+        expect(drain, `${config.source}: a drain period, so clients move away before the listener closes`).toBeGreaterThan(0);
+        expect(pod.terminationGracePeriodSeconds ?? 30, where).toBeGreaterThan(pause + drain + grace);
+        // A container next to cutover gets SIGTERM once cutover has stopped accepting (after its
+        // preStop and drain period): what cutover still forwards is served.
         for (const other of pod.containers.filter((c) => c !== container)) {
-          expect(preStopSeconds(other), `${where}: preStop of ${other.name}`).toBeGreaterThanOrEqual(pause);
+          expect(preStopSeconds(other), `${where}: preStop of ${other.name}`).toBeGreaterThan(pause + drain);
         }
       }
     });

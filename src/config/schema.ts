@@ -275,7 +275,14 @@ export const ConfigSchema = Type.Object(
     ),
     guard: Guard,
     report: Report,
-    shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'How long in-flight requests may take to finish on SIGTERM.' }),
+    shutdownDrainSeconds: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 5,
+      description:
+        'On SIGTERM: how long the listener keeps accepting and serving, every response with Connection: close, while load balancers notice /readyz answering 503. 0: stop accepting at once.',
+    }),
+    shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'After the drain period: how long in-flight requests may take to finish.' }),
     log: Type.Object(
       {
         level: Type.Union(

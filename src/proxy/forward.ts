@@ -213,6 +213,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.latencyUs = (this.opts.now() - this.started) * 1000;
     if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
     const f = FAILURE[kind];
+    if (this.opts.closing) this.res.shouldKeepAlive = false;
     sendError(this.res, f.status, f.code, kind === 'refused' && this.attempts < Math.max(2, this.cluster.nodes.length) ? 'the backend refused the connection' : f.message, {
       backend: this.backend,
       requestId: this.requestId,

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import httpProxy from 'http-proxy';
 import type { BackendName } from '../config/schema.js';
 import type { ErrorKind } from '../stats/series.js';
@@ -20,6 +21,7 @@ import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits
 import { BAD_PATH, normalizeTarget } from './normalize-path.js';
 import { oneAtATime } from './pipeline.js';
 import { isWebSocketUpgrade, plainResponse } from './plain-upgrade.js';
+import { acceptQueueLength } from './accept-queue.js';
 import { onClientError } from './client-errors.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
@@ -264,6 +266,40 @@ export class ProxyServer {
       refuse(kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway');
     });
   };
+
+  /**
+   * Drain, then close. For `drainMs` the listener keeps accepting and serving while load balancers
+   * notice that the instance is not ready, and every response says `Connection: close`, so each
+   * connection in use closes cleanly after a response and its client reconnects elsewhere. Idle
+   * keep-alive connections are left alone meanwhile: closing one races a request the client may be
+   * sending on it (RFC 9112 section 9.6), so it happens once, after the drain, to the connections
+   * nobody used for the whole period. Connections the kernel has accepted are picked up and
+   * served, rather than reset by a listener that closes under them. Then close(graceMs).
+   * Separate from process exit, so that a cluster primary could ask a worker to do the same.
+   */
+  async drain(drainMs: number, graceMs: number, onListenerClosing?: () => void): Promise<{ forced: number }> {
+    this.exchangeOptions.closing = true;
+    if (drainMs === 0) {
+      onListenerClosing?.();
+      return this.close(graceMs);
+    }
+    await sleep(drainMs);
+    // The grace period runs from the end of the drain period, the wait for the accept queue included.
+    const graceEnds = this.now() + graceMs;
+    const port = (this.server.address() as AddressInfo | null)?.port;
+    for (;;) {
+      // Close in the check phase, right after a poll: what was pending has been accepted and read
+      // by then, so a connection with a request in its buffer is busy, not idle (answered, not
+      // reset), and the accept queue is as short as it gets. Still not empty: the loop lags;
+      // let it catch up rather than reset what waits there.
+      await new Promise((resolve) => setImmediate(resolve));
+      const queued = port === undefined ? undefined : acceptQueueLength(port);
+      if (!queued || this.now() >= graceEnds) break;
+      await sleep(5);
+    }
+    onListenerClosing?.();
+    return this.close(Math.max(0, graceEnds - this.now()));
+  }
 
   /**
    * Graceful close: stop accepting, close idle keep-alive connections, let busy ones finish their
