@@ -95,13 +95,16 @@ describe('guard end to end', () => {
     s.state.mode = 'errors';
     await waitFor(() => app.control.latch('default') !== undefined && app.control.latch('api') !== undefined, 10_000, 'the revert');
     const revertedAt = Date.now();
+    // A request dispatched just before the revert may still be on its way to the candidate (the
+    // backend runs in this process, on the same event loop): let those land first.
+    await new Promise((r) => setTimeout(r, 300));
     const hitsAtRevert = s.candidate.hits;
     await new Promise((r) => setTimeout(r, 1000));
     await l.stop();
 
     // Nothing reached the candidate after the revert (the next request went to legacy).
     expect(s.candidate.hits).toBe(hitsAtRevert);
-    expect(s.state.lastHitAt).toBeLessThanOrEqual(revertedAt);
+    expect(s.state.lastHitAt).toBeLessThanOrEqual(revertedAt + 300);
     expect(s.state.lastHitAt).toBeGreaterThanOrEqual(s.state.firstFailureAt);
     expect(l.stats.firstFailure).toBeGreaterThan(0);
     expect(app.control.percent('default')).toBe(0);
