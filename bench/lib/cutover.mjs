@@ -24,6 +24,8 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
     ...(guard ? { guard } : {}),
     // info is needed for the "proxy listening" line; per-request access logs stay off (the default).
     log: { level: 'info', accessLog: false },
+    // Stopped between measurements: no drain period (the drain scenario sets its own in `extra`).
+    shutdownDrainSeconds: 0,
     ...extra,
   };
 }
