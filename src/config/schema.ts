@@ -231,6 +231,11 @@ export const ConfigSchema = Type.Object(
       { ...closed, default: {} },
     ),
     guard: Guard,
+    workers: Type.Union([Type.Integer({ minimum: 0, maximum: 256, description: 'a whole number from 0 to 256' }), Type.Literal('auto')], {
+      default: 0,
+      description:
+        "Data-plane processes behind one listener (node:cluster). 0 (default): one process, no cluster. N: a primary that owns the control state, the guard and the admin API, and N workers that serve traffic; 'auto': one per available CPU. With workers, SIGUSR2 (cutover restart) replaces them without dropping a connection.",
+    }),
     shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'How long in-flight requests may take to finish on SIGTERM.' }),
     log: Type.Object(
       {
