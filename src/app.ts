@@ -183,6 +183,23 @@ export class App {
 
   private closing: Promise<void> | undefined;
 
+  /**
+   * Drain, then close: stop accepting (in a cluster worker, the other workers take new
+   * connections), keep serving the open connections for `drainMs` with `Connection: close` so
+   * their clients leave between requests rather than have a connection reset under a request
+   * they are sending, then close as on shutdown (idle connections closed, requests in flight get
+   * `graceMs`). The drain period is a parameter so that the SIGTERM drain (shutdownDrainSeconds)
+   * can share it.
+   */
+  async drain(drainMs: number, graceMs = this.config.shutdownGraceSeconds * 1000): Promise<void> {
+    this.shuttingDown = true;
+    const allClosed = this.proxy.stopAccepting();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    clearTimeout(timer);
+    await this.close(graceMs);
+  }
+
   private async shutdown(graceMs: number): Promise<void> {
     this.shuttingDown = true;
     this.guard.stop();

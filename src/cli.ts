@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Argument parsing and signals only; the work happens in app.ts and the modules it wires.
+import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -11,7 +12,10 @@ import { runDemo } from './demo/run.js';
 import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
 import { adminTarget, callAdmin } from './client/admin-client.js';
 import { renderGuard, renderStatus, type StatusBody } from './client/render.js';
-import { createLogger } from './log.js';
+import type { Source } from './control/control.js';
+import { createLogger, type Logger } from './log.js';
+import { Primary, workerCount } from './workers/primary.js';
+import { runWorker } from './workers/worker.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -41,10 +45,16 @@ const commands: Record<string, Command> = {
   --reset-state   ignore the state file and start from the config's percentages`,
     options: { ...configOption, 'access-log': { type: 'boolean' }, 'reset-state': { type: 'boolean' } },
     async run(v) {
+      // A cluster worker (workers: N) runs the same command: its config comes from the primary.
+      if (cluster.isWorker) {
+        await runWorker();
+        return new Promise<number>(() => {}); // it exits when drained
+      }
       const { config, file } = loadConfigFile(String(v.config));
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level);
-      const app = new App({ config, configFile: file, logger, resetState: v['reset-state'] === true });
+      const options = { config, configFile: file, logger, resetState: v['reset-state'] === true };
+      const app = workerCount(config) > 0 ? new Primary(options) : new App(options);
       try {
         await app.start();
       } catch (err) {
@@ -225,6 +235,26 @@ const commands: Record<string, Command> = {
       throw new UsageError('say "guard status" or "guard rearm"');
     },
   },
+  restart: {
+    summary: 'replace the workers with new ones running the code and config on disk (same as SIGUSR2)',
+    usage: `cutover restart [--reason TEXT] [--admin URL]${ADMIN_HELP}
+
+  Needs workers: N (N >= 1). The primary keeps the listening socket: new workers start, and once
+  they listen the old ones drain, so no connection is refused or reset.`,
+    options: { reason: { type: 'string' }, ...adminOption },
+    async run(v) {
+      const r = await callAdmin<{ pid: number; started: number[]; stopped: number[]; changed: string[]; warnings: string[]; readyMs: number }>(
+        adminTarget(v.admin as string | undefined),
+        'POST',
+        '/api/v1/restart',
+        { reason: v.reason },
+      );
+      process.stdout.write(`restarted: workers ${r.started.join(', ')} serving (ready in ${r.readyMs} ms), ${r.stopped.join(', ')} draining; primary ${r.pid}\n`);
+      process.stdout.write(`changed settings: ${r.changed.length === 0 ? 'none' : r.changed.join(', ')}\n`);
+      for (const w of r.warnings) process.stdout.write(`warning: ${w}\n`);
+      return 0;
+    },
+  },
   reload: {
     summary: 'make a running cutover re-read its config file (same as SIGHUP)',
     usage: `cutover reload [--apply-percentages] [--reason TEXT] [--admin URL]${ADMIN_HELP}
@@ -287,12 +317,21 @@ ${Object.entries(commands)
 `;
 }
 
+/** What `cutover start` runs: one process (App) or the primary of workers (Primary). */
+interface Served {
+  logger: Logger;
+  close(): Promise<void>;
+  reload(by: { source: Source; reason?: string }): Promise<unknown>;
+  restart?(by: { source: Source; reason?: string }): Promise<unknown>;
+}
+
 /**
  * SIGTERM/SIGINT: graceful shutdown (not ready, stop accepting, finish in-flight requests, flush
- * state), exit 0. A second signal exits at once. SIGHUP: reload the config file. Node as PID 1
- * in a container gets no default signal handling, so all of it is ours.
+ * state), exit 0. A second signal exits at once. SIGHUP: reload the config file. SIGUSR2: replace
+ * the workers (workers: N). Node as PID 1 in a container gets no default signal handling, so all
+ * of it is ours.
  */
-function serveUntilSignal(app: App): Promise<number> {
+function serveUntilSignal(app: Served): Promise<number> {
   const logger = app.logger;
   return new Promise((resolve) => {
     let stopping = false;
@@ -316,6 +355,13 @@ function serveUntilSignal(app: App): Promise<number> {
     process.on('SIGHUP', () => {
       app.reload({ source: 'config', reason: 'SIGHUP' }).catch((err) =>
         logger.error({ issues: (err as ConfigError).issues ?? [(err as Error).message] }, 'config reload refused: nothing changed'),
+      );
+    });
+    // Without workers there is nothing to replace; SIGUSR2's default (exit) would be a surprise.
+    process.on('SIGUSR2', () => {
+      if (!app.restart) return logger.warn('SIGUSR2: a restart without a gap needs workers: N (N >= 1); nothing done');
+      app.restart({ source: 'config', reason: 'SIGUSR2' }).catch((err) =>
+        logger.error({ issues: (err as ConfigError).issues ?? [(err as Error).message] }, 'restart refused: the old workers keep serving'),
       );
     });
   });

@@ -26,18 +26,21 @@ export interface ReloadBy {
 
 /**
  * The config a reload applies: the new file, but with the settings that need new sockets, a new
- * store or new stats series kept as they run (each named in the warnings). `restartHint` says
- * how to apply them (a restart; with workers, `cutover restart`).
+ * store or new stats series kept as they run, each named in the warnings with how to apply it.
+ * With workers, `cutover restart` (SIGUSR2) applies what lives in the workers; the primary's own
+ * listeners and store need a stop and start.
  */
-export function effectiveConfig(prev: Config, next: Config, restartHint = 'restart to apply it'): { effective: Config; warnings: string[] } {
+export function effectiveConfig(prev: Config, next: Config, withWorkers = false): { effective: Config; warnings: string[] } {
   const warnings: string[] = [];
-  if (next.listen.host !== prev.listen.host || next.listen.port !== prev.listen.port) warnings.push('listen changed: stop and start cutover to apply it (it needs a new socket)');
-  if (JSON.stringify(next.admin) !== JSON.stringify(prev.admin)) warnings.push(`admin changed: ${restartHint}`);
-  if (JSON.stringify(next.state) !== JSON.stringify(prev.state)) warnings.push(`state changed: ${restartHint}`);
+  const stopStart = 'stop and start cutover to apply it';
+  const restart = withWorkers ? 'cutover restart (SIGUSR2) applies it' : 'restart to apply it';
+  if (next.listen.host !== prev.listen.host || next.listen.port !== prev.listen.port) warnings.push(`listen changed: ${stopStart} (it needs a new socket)`);
+  if (JSON.stringify(next.admin) !== JSON.stringify(prev.admin)) warnings.push(`admin changed: ${withWorkers ? stopStart : restart}`);
+  if (JSON.stringify(next.state) !== JSON.stringify(prev.state)) warnings.push(`state changed: ${withWorkers ? stopStart : restart}`);
   if (next.stats.windowSeconds !== prev.stats.windowSeconds || next.guard.windowSeconds !== prev.guard.windowSeconds) {
-    warnings.push(`stats.windowSeconds / guard.windowSeconds changed: ${restartHint}`);
+    warnings.push(`stats.windowSeconds / guard.windowSeconds changed: ${restart}`);
   }
-  if (next.workers !== prev.workers) warnings.push(`workers changed: ${restartHint}`);
+  if (next.workers !== prev.workers) warnings.push(`workers changed: ${withWorkers ? restart : stopStart}`);
   const effective: Config = {
     ...next,
     listen: prev.listen,

@@ -265,13 +265,25 @@ export class ProxyServer {
     });
   };
 
+  private allClosed: Promise<void> | undefined;
+
+  /**
+   * Stop accepting connections; the open ones are still served, each response with `Connection:
+   * close` so that their clients move on. Resolves once every connection has ended. In a cluster
+   * worker this takes it out of the primary's distribution: other workers get new connections.
+   */
+  stopAccepting(): Promise<void> {
+    this.exchangeOptions.closing = true;
+    this.allClosed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return this.allClosed;
+  }
+
   /**
    * Graceful close: stop accepting, close idle keep-alive connections, let busy ones finish their
    * response with `Connection: close`, and after `graceMs` cut whatever is left.
    */
   async close(graceMs = 30_000): Promise<{ forced: number }> {
-    this.exchangeOptions.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.stopAccepting();
     this.server.closeIdleConnections();
     let forced = 0;
     const timer = setTimeout(() => {
