@@ -1,7 +1,7 @@
 // The data plane: a node:http server. Per request: maintenance check, route match, one split
 // decision, dispatch to a node of the chosen cluster. Nothing else runs here.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Server, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { BackendName } from '../config/schema.js';
@@ -34,7 +34,7 @@ export interface ProxyServerOptions {
 }
 
 export class ProxyServer {
-  readonly server: Server;
+  readonly server: HttpServer;
   table: RoutingTable;
   /** Requests received and not yet answered (or abandoned). */
   inFlight = 0;
@@ -274,7 +274,9 @@ export class ProxyServer {
    */
   stopAccepting(): Promise<void> {
     this.exchangeOptions.closing = true;
-    this.allClosed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // net.Server's close, not http.Server's: since Node 19 that one also closes the idle keep-alive
+    // connections at once, under clients that may be sending their next request on them.
+    this.allClosed ??= new Promise<void>((resolve) => Server.prototype.close.call(this.server, () => resolve()));
     return this.allClosed;
   }
 
@@ -283,7 +285,8 @@ export class ProxyServer {
    * response with `Connection: close`, and after `graceMs` cut whatever is left.
    */
   async close(graceMs = 30_000): Promise<{ forced: number }> {
-    const closed = this.stopAccepting();
+    this.exchangeOptions.closing = true;
+    const closed = (this.allClosed ??= new Promise<void>((resolve) => this.server.close(() => resolve())));
     this.server.closeIdleConnections();
     let forced = 0;
     const timer = setTimeout(() => {

@@ -33,7 +33,7 @@ export function workerCount(config: Config): number {
  * before idle ones are closed. To become shutdownDrainSeconds once the SIGTERM drain (issue 12,
  * item 1) lands: the worker's drain already takes the period as a parameter.
  */
-export const RESTART_DRAIN_MS = 2000;
+export const RESTART_DRAIN_MS = 5000;
 
 export interface PrimaryOptions {
   config: Config;

@@ -69,12 +69,12 @@ export function pacedLoad(url: string, { rate = 200, newEvery = 4, maxSeconds = 
   const out: LoadOutcome = { sent: 0, statuses: {}, errors: {} };
   let inFlight = 0;
   const started = performance.now();
-  const outcome = (p: Promise<number>) => {
+  const outcome = (p: Promise<number>, kind: string) => {
     inFlight++;
     p.then(
       (status) => void (out.statuses[status] = (out.statuses[status] ?? 0) + 1),
       (err: { code?: string; name?: string }) => {
-        const k = err.code ?? err.name ?? 'error';
+        const k = `${kind}: ${err.code ?? err.name ?? 'error'} ${(err as Error).message} @${Math.round(performance.now() - started)}`;
         out.errors[k] = (out.errors[k] ?? 0) + 1;
       },
     ).finally(() => inFlight--);
@@ -85,8 +85,8 @@ export function pacedLoad(url: string, { rate = 200, newEvery = 4, maxSeconds = 
     if (elapsed > maxSeconds * 1000) return clearInterval(timer);
     for (const target = Math.floor((rate * elapsed) / 1000); due < target && inFlight < 500; due++) {
       out.sent++;
-      if (out.sent % newEvery === 0) outcome(onNewConnection(url).then((r) => r.status));
-      else outcome(pool.request({ path: '/', method: 'GET' }).then(async (r) => (await r.body.dump(), r.statusCode)));
+      if (out.sent % newEvery === 0) outcome(onNewConnection(url).then((r) => r.status), 'new');
+      else outcome(pool.request({ path: '/', method: 'GET' }).then(async (r) => (await r.body.dump(), r.statusCode)), 'keep-alive');
     }
   }, 5);
   return {
