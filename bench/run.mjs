@@ -24,6 +24,7 @@ import { render, writeResults } from './report.mjs';
 import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
 import { guardEvalScenario } from './scenarios/guard-eval.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
+import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
@@ -32,6 +33,8 @@ const SCENARIOS = {
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
   // In process, no servers: the guard's evaluation cost with 100 routes.
   'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
+  // cutover with workers: 1 and workers: 2: req/s and CPU per request of all its processes.
+  workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -10,7 +10,7 @@ import { pinned } from './pin.mjs';
  * `admin`: serve the admin API on an ephemeral loopback port (otherwise cutover's default applies);
  * `stateFile`: where cutover keeps its control state; `guard`: guard settings (defaults when absent).
  */
-export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard }) {
+export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard, workers }) {
   return {
     listen: { host: '127.0.0.1', port: 0 },
     backends: {
@@ -21,6 +21,7 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
     ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
     ...(stateFile ? { state: { file: stateFile } } : {}),
     ...(guard ? { guard } : {}),
+    ...(workers !== undefined ? { workers } : {}),
     // info is needed for the "proxy listening" line; per-request access logs stay off (the default).
     log: { level: 'info', accessLog: false },
   };
@@ -30,11 +31,11 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
  * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config }. With `admin`, it is
  * ready once both "proxy listening" and "admin listening" were logged (in that order, src/app.ts).
  */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard }) {
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, workers }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
-  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard });
+  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, workers });
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
   const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [join(ctx.root, 'dist/cli.js'), 'start', '--config', configFile]);
   let url;
