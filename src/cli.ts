@@ -14,8 +14,6 @@ import { adminTarget, callAdmin } from './client/admin-client.js';
 import { renderGuard, renderStatus, type StatusBody } from './client/render.js';
 import type { Source } from './control/control.js';
 import { createLogger, type Logger } from './log.js';
-import { Primary, workerCount } from './workers/primary.js';
-import { runWorker } from './workers/worker.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -46,7 +44,9 @@ const commands: Record<string, Command> = {
     options: { ...configOption, 'access-log': { type: 'boolean' }, 'reset-state': { type: 'boolean' } },
     async run(v) {
       // A cluster worker (workers: N) runs the same command: its config comes from the primary.
+      // (Imported here: the control commands start faster without the cluster modules.)
       if (cluster.isWorker) {
+        const { runWorker } = await import('./workers/worker.js');
         await runWorker();
         return new Promise<number>(() => {}); // it exits when drained
       }
@@ -54,6 +54,7 @@ const commands: Record<string, Command> = {
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level);
       const options = { config, configFile: file, logger, resetState: v['reset-state'] === true };
+      const { Primary, workerCount } = await import('./workers/primary.js');
       const app = workerCount(config) > 0 ? new Primary(options) : new App(options);
       try {
         await app.start();
