@@ -44,9 +44,7 @@ export type FromWorker =
   | { cutover: 'ready'; address: AddressInfo }
   /** Every guard interval: its guard figures, what it served, what is in flight. */
   | { cutover: 'figures'; snapshot: GuardSnapshot; served: Served; inFlight: number }
-  | { cutover: 'answer'; id: number; value?: unknown; error?: string }
-  /** Drained: `forced` requests were cut when the grace period ended. It exits next. */
-  | { cutover: 'drained'; forced: number };
+  | { cutover: 'answer'; id: number; value?: unknown; error?: string };
 
 export function isFromWorker(m: unknown): m is FromWorker {
   return typeof m === 'object' && m !== null && typeof (m as { cutover?: unknown }).cutover === 'string';

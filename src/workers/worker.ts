@@ -26,8 +26,7 @@ export async function runWorker(): Promise<void> {
         app.logger.info({ drainMs }, 'worker: draining');
         await app.drain(drainMs, graceMs);
       }
-      send({ cutover: 'drained', forced: 0 });
-      process.exit(0);
+      process.exit(0); // the primary learns it from the exit
     })());
 
   const answer = async (q: Question): Promise<Answers[Question['kind']]> => {
