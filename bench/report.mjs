@@ -187,7 +187,31 @@ export function renderDrain(r) {
   return out.join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain };
+export function renderWorkers(r) {
+  const rows = r.rows.map((row) => [
+    String(row.workers),
+    String(row.processes),
+    fixed(row.reqPerSec, 0),
+    times(row.reqPerSecVsOne),
+    fixed(row.latencyMs.p99, 3),
+    row.errors + row.non2xx,
+    `${row.cpuPercent} %`,
+    `${row.primaryCpuPercent} %`,
+    fixed(row.cpuUsPerRequest, 1),
+    times(row.cpuPerRequestVsOne),
+  ]);
+  const out = [
+    `workers: ${r.connections} connections, ${r.durationSeconds} s measured after ${r.warmupSeconds} s warm-up, split ${100 - r.candidatePercent}/${r.candidatePercent}`,
+    table(['workers', 'processes', 'req/s', 'x 1 worker', 'p99 ms', 'errors', 'cutover CPU', 'of which primary', 'CPU us/req', 'x 1 worker'], rows),
+    `  cutover CPU: the primary and every worker together, % of one core; CPU us/req: their CPU time per request the backends served`,
+    `  ${r.pinned ? 'pinned: all of them share one core, so two workers also pay for time-slicing each other' : 'not pinned: cutover, autocannon and the backends share every core'}`,
+  ];
+  for (const n of r.notes) out.push(`  note: ${n}`);
+  for (const f of r.failures) out.push(`  FAILED: ${f}`);
+  return out.join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers };
 
 export function render(result) {
   const r = renderers[result.scenario];

@@ -26,6 +26,7 @@ import { guardEvalScenario } from './scenarios/guard-eval.mjs';
 import { fleetBudgetSeconds, fleetScenario } from './scenarios/fleet.mjs';
 import { drainBudgetSeconds, drainScenario } from './scenarios/drain.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
+import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
@@ -38,6 +39,8 @@ const SCENARIOS = {
   fleet: { run: fleetScenario, budgetSeconds: fleetBudgetSeconds },
   // Five SIGTERMs under a mixed 400 req/s load, each a fresh cutover: lost requests per drain.
   drain: { run: drainScenario, budgetSeconds: drainBudgetSeconds },
+  // cutover with workers: 1 and workers: 2: req/s and CPU per request of all its processes.
+  workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,15 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from './admin/server.js';
 import { loadConfigFile } from './config/load.js';
 import { isLoopback } from './config/net.js';
-import { BACKENDS, type Config } from './config/schema.js';
-import { Control, type Change, type Saved, type Source } from './control/control.js';
+import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './config/reload.js';
+import type { Config } from './config/schema.js';
+import { Control, type Saved } from './control/control.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
 import { RampRunner } from './ramp/runner.js';
 import { buildReport, type Report } from './report/build.js';
 import { createLogger, type Logger } from './log.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createMetrics, unscrapedMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
 import type { NodeEvent } from './proxy/cluster.js';
 import { nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
@@ -22,22 +23,11 @@ import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
 import { Fleet } from './fleet/fleet.js';
-import { Stats } from './stats/store.js';
+import { Stats, type RouteStats } from './stats/store.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
-export interface ReloadResult {
-  applied: true;
-  routesAdded: string[];
-  routesRemoved: string[];
-  backendsChanged: string[];
-  guardChanged: boolean;
-  warnings: string[];
-  routes: Record<string, number>;
-  changes: Change[];
-  /** Whether the percentages it applied are on disk (false: see warnings). */
-  persisted: boolean;
-}
+export type { ReloadResult };
 
 export interface AppOptions {
   config: Config;
@@ -54,6 +44,21 @@ export interface AppOptions {
   replica?: string;
   /** How often running ramps are evaluated (ms); tests use a short one. */
   rampIntervalMs?: number;
+  /**
+   * 'worker': a cluster worker's data plane (src/workers/worker.ts). No state store, no fleet, no
+   * admin listener; its control state comes from the primary and its guard only records.
+   */
+  role?: 'single' | 'worker';
+}
+
+/** What the admin API shows of the data plane (one process, or the workers merged). */
+export interface DataPlaneView {
+  windowSeconds: number;
+  inFlight: number;
+  routes: Record<string, RouteStats>;
+  nodes: unknown;
+  /** With workers: each worker, its pid and what it served. */
+  workers?: unknown;
 }
 
 export class App {
@@ -63,7 +68,7 @@ export class App {
   readonly proxy: ProxyServer;
   readonly metrics: Metrics;
   readonly guard: GuardRunner;
-  readonly ramp: RampRunner;
+  readonly ramp: RampRunner | undefined;
   readonly admin: FastifyInstance | undefined;
   readonly stateFile: string | undefined;
   config: Config;
@@ -80,19 +85,21 @@ export class App {
 
   constructor(readonly options: AppOptions) {
     const config = (this.config = options.config);
+    const worker = options.role === 'worker';
     this.logger = options.logger ?? createLogger(config.log.level);
-    const token = options.adminToken ?? adminToken(config, options.configFile);
-    if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined) throw unprotectedAdmin(config);
+    const token = worker ? undefined : (options.adminToken ?? adminToken(config, options.configFile));
+    if (!worker) checkAdminProtected(config, token);
     this.stats = new Stats(config.stats.windowSeconds, Math.max(config.stats.windowSeconds, config.guard.windowSeconds));
-    this.stateFile = stateFilePath(config, options.configFile);
+    this.stateFile = worker ? undefined : stateFilePath(config, options.configFile);
     const file = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     // Fleet mode: Redis is the truth and the file the replica's local copy; else the file alone.
-    this.fleet = fleetConfigured(config) ? new Fleet({ config, stats: this.stats, logger: this.logger, file, replica: options.replica }) : undefined;
-    this.control = new Control(config, this.fleet?.store ?? file, this.logger, options.clock);
+    this.fleet = !worker && fleetConfigured(config) ? new Fleet({ config, logger: this.logger, file, replica: options.replica }) : undefined;
+    // A worker's control state is the primary's, applied as it comes: the primary logs the changes.
+    this.control = new Control(config, this.fleet?.store ?? file, worker ? undefined : this.logger, options.clock);
     // One process restores from its file now; a replica reads the shared state in start().
     this.restored = this.fleet ? undefined : this.control.restore({ reset: options.resetState });
     // Metrics first: the clusters report node ejections to them from the first request on.
-    this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION });
+    this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION, role: worker ? 'worker' : 'single' });
     this.fleet?.attach(this.control, this.metrics);
     this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
     this.proxy = new ProxyServer({
@@ -101,38 +108,60 @@ export class App {
       stats: this.stats,
       logger: this.logger,
     });
-    this.ramp = new RampRunner(
-      { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, intervalMs: options.rampIntervalMs, acting: () => this.fleet?.mode() !== 'follower' },
-      config,
-    );
+    this.ramp = worker
+      ? undefined
+      : new RampRunner(
+          { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, intervalMs: options.rampIntervalMs, acting: () => this.fleet?.mode() !== 'follower' },
+          config,
+        );
     this.guard = new GuardRunner(
-      { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, source: this.fleet, breach: this.ramp },
+      {
+        stats: this.stats,
+        control: this.control,
+        logger: this.logger,
+        metrics: worker ? unscrapedMetrics() : this.metrics,
+        clock: options.clock,
+        source: this.fleet,
+        recordOnly: worker,
+        breach: this.ramp,
+      },
       config,
     );
-    this.admin = config.admin.enabled
-      ? createAdminServer({
-          logger: this.logger,
-          token,
-          protectMetrics: config.admin.protectMetrics,
-          control: this.control,
-          stats: this.stats,
-          registry: this.metrics.registry,
-          inFlight: () => this.proxy.inFlight,
-          ready: () => !this.shuttingDown,
-          info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
-          routeConfigs: () => this.config.routes,
-          guardStatus: () => this.guard.status(),
-          ramp: this.ramp,
-          report: () => this.report(),
-          nodes: () => nodeHealth(this.proxy.table.clusters),
-          fleet: this.fleet ? () => this.fleet!.status() : undefined,
-          reload: options.configFile ? (by) => this.reload(by) : undefined,
-        })
-      : undefined;
+    this.admin =
+      config.admin.enabled && !worker
+        ? createAdminServer({
+            logger: this.logger,
+            token,
+            protectMetrics: config.admin.protectMetrics,
+            control: this.control,
+            metrics: () => this.metrics.registry.metrics(),
+            metricsContentType: this.metrics.registry.contentType,
+            inFlight: async () => this.proxy.inFlight,
+            dataPlane: async () => this.dataPlaneView(),
+            ready: () => !this.shuttingDown,
+            info: () => ({ version: VERSION, configFile: options.configFile, stateFile: this.stateFile, startedAt: this.startedAt }),
+            routeConfigs: () => this.config.routes,
+            guardStatus: () => this.guard.status(),
+            ramp: this.ramp,
+            report: async () => this.report(),
+            fleet: this.fleet ? () => this.fleet!.status() : undefined,
+            reload: options.configFile ? (by) => this.reload(by) : undefined,
+          })
+        : undefined;
   }
 
   get table(): RoutingTable {
     return this.proxy.table;
+  }
+
+  /** This process's data plane as the admin API shows it (a worker sends it to its primary). */
+  dataPlaneView(): DataPlaneView {
+    return {
+      windowSeconds: this.stats.windowSeconds,
+      inFlight: this.proxy.inFlight,
+      routes: Object.fromEntries(this.config.routes.map((r) => [r.name, this.stats.routeSnapshot(r.name)])),
+      nodes: nodeHealth(this.proxy.table.clusters),
+    };
   }
 
   async start(): Promise<this> {
@@ -146,11 +175,13 @@ export class App {
     await this.restored;
     if (this.fleet) {
       this.fleet.copyToFile();
-      await this.fleet.start(this.guard);
+      await this.fleet.start(() => ({ routes: this.guard.wireSnapshot(), requests: requestsServed(this.stats) }));
     }
     const { host, port } = this.config.listen;
     this.proxyAddress = await this.proxy.listen(host, port);
-    this.logger.info({ address: `http://${hostPort(this.proxyAddress)}`, routes: this.config.routes.length }, 'proxy listening');
+    // A worker's listener is the primary's shared socket: the primary says when the proxy listens.
+    const listening = this.options.role === 'worker' ? 'worker listening' : 'proxy listening';
+    this.logger.info({ address: `http://${hostPort(this.proxyAddress)}`, routes: this.config.routes.length }, listening);
     if (this.admin) {
       try {
         await this.admin.listen({ host: this.config.admin.host, port: this.config.admin.port });
@@ -162,19 +193,13 @@ export class App {
       this.logger.info({ address: `http://${hostPort(this.adminAddress)}` }, 'admin listening');
     }
     this.guard.start();
-    this.ramp.start();
+    this.ramp?.start();
     return this;
   }
 
   /** The migration scorecard of every route, from this process's snapshots. */
   report(): Report {
-    return buildReport({
-      generatedAt: new Date().toISOString(),
-      windowSeconds: this.stats.windowSeconds,
-      sinceStartSeconds: (Date.now() - this.startedAt) / 1000,
-      config: this.config.report,
-      routes: this.config.routes.map((r) => ({ name: r.name, candidatePercent: this.control.percent(r.name) ?? 0, ...this.stats.routeSnapshot(r.name) })),
-    });
+    return reportOf(this.config, this.control, this.dataPlaneView(), this.startedAt);
   }
 
   /**
@@ -214,17 +239,34 @@ export class App {
 
   private closing: Promise<void> | undefined;
 
+  /**
+   * Drain, then close: stop accepting (in a cluster worker, the other workers take new
+   * connections), keep serving the open connections for `drainMs` with `Connection: close` so
+   * their clients leave between requests rather than have a connection reset under a request
+   * they are sending, then close as on shutdown (idle connections closed, requests in flight get
+   * `graceMs`). The drain period is a parameter so that the SIGTERM drain (shutdownDrainSeconds)
+   * can share it.
+   */
+  async retire(drainMs: number, graceMs = this.config.shutdownGraceSeconds * 1000): Promise<void> {
+    this.shuttingDown = true;
+    const allClosed = this.proxy.stopAccepting();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    clearTimeout(timer);
+    await this.close(graceMs);
+  }
+
   private async shutdown(graceMs: number): Promise<void> {
     await this.drain({ drainMs: 0, graceMs });
     this.guard.stop();
-    this.ramp.stop();
+    this.ramp?.stop();
     const { legacy, candidate } = this.proxy.table.clusters;
     await Promise.all([legacy.close(), candidate.close()]);
     await this.control.flush();
     await this.fleet?.close();
     await this.admin?.close();
     await this.guard.close();
-    await this.ramp.close();
+    await this.ramp?.close();
     this.metrics.close();
     this.logger.info({ stateFile: this.stateFile }, 'shutdown: done, state flushed');
   }
@@ -235,23 +277,25 @@ export class App {
    * kept. Percentages already set (API, state file) stay unless `applyPercentages`; the file's
    * percentages apply to new routes. An invalid file changes nothing and throws ConfigError.
    */
-  async reload(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<ReloadResult> {
+  async reload(by: ReloadBy): Promise<ReloadResult> {
     if (!this.options.configFile) throw new CutoverError('NO_CONFIG_FILE', 409, 'this process was not started from a config file; nothing to reload');
     const { config: next } = loadConfigFile(this.options.configFile);
     const prev = this.config;
-    const warnings: string[] = [];
-    if (next.listen.host !== prev.listen.host || next.listen.port !== prev.listen.port) warnings.push('listen changed: restart to apply it');
-    if (JSON.stringify(next.admin) !== JSON.stringify(prev.admin)) warnings.push('admin changed: restart to apply it');
-    if (JSON.stringify(next.state) !== JSON.stringify(prev.state)) warnings.push('state changed: restart to apply it');
-    if (next.stats.windowSeconds !== prev.stats.windowSeconds || next.guard.windowSeconds !== prev.guard.windowSeconds) {
-      warnings.push('stats.windowSeconds / guard.windowSeconds changed: restart to apply them');
-    }
-    const effective: Config = { ...next, listen: prev.listen, admin: prev.admin, state: prev.state, stats: prev.stats, guard: { ...next.guard, windowSeconds: prev.guard.windowSeconds } };
+    const { effective, warnings } = effectiveConfig(prev, next);
+    this.applyDataPlane(effective);
+    const result = await reloadControl(this.control, prev, effective, by, warnings, this.stateFile !== undefined);
+    this.logger.info({ ...result, changes: undefined, routes: undefined, file: this.options.configFile }, 'config reloaded');
+    return result;
+  }
 
-    const before = new Set(prev.routes.map((r) => r.name));
+  /**
+   * The data plane's half of a reload (the one process, or a worker given the primary's config):
+   * new tables for the next request, stats and splits of removed routes dropped, guard thresholds,
+   * log level; pools the new table no longer uses finish their in-flight requests, then close.
+   * Throws (changing nothing) when the config cannot be built, e.g. an unreadable token file.
+   */
+  applyDataPlane(effective: Config): void {
     const names = new Set(effective.routes.map((r) => r.name));
-    const added = effective.routes.filter((r) => !before.has(r.name)).map((r) => r.name);
-    const removed = prev.routes.filter((r) => !names.has(r.name)).map((r) => r.name);
     const oldTable = this.proxy.table;
     const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent });
     this.control.retainRoutes(names);
@@ -259,60 +303,9 @@ export class App {
     this.proxy.setTable(table);
     this.config = effective;
     this.guard.configure(effective);
-    this.ramp.configure(effective);
+    this.ramp?.configure(effective);
     this.logger.level = effective.log.level;
-    // Pools the new table no longer uses finish their in-flight requests, then close.
     for (const c of retiredClusters(oldTable, table)) void c.close();
-
-    const changes: Change[] = [];
-    const saves: Array<Promise<unknown>> = [];
-    let persisted = true;
-    if (by.applyPercentages) {
-      for (const r of effective.routes) {
-        if (this.control.latch(r.name) && r.candidatePercent > 0) {
-          warnings.push(`${r.name}: the guard is latched; its percentage stays at ${this.control.percent(r.name)} % until re-armed`);
-          continue;
-        }
-        const applied = this.control.setSplit(r.candidatePercent, { route: r.name, source: by.source, reason: 'reload: percentages from the config file' });
-        changes.push(...applied.changes);
-        // A percentage that cannot be saved: a raise is undone, a lowering stays; the rest of the
-        // reload (routes, backends) applies either way, so this is a warning, not an error.
-        saves.push(
-          applied.saved.then(
-            (s) => {
-              if (s.persisted || this.stateFile === undefined) return;
-              persisted = false;
-              warnings.push(`${r.name}: ${s.reason}`);
-            },
-            (err: Error) => {
-              persisted = false;
-              warnings.push(`${r.name}: percentage not applied: ${err.message}`);
-            },
-          ),
-        );
-      }
-    }
-    await Promise.all(saves);
-    const backends = BACKENDS.filter((b) => JSON.stringify(prev.backends[b]) !== JSON.stringify(effective.backends[b]));
-    const summary = { routesAdded: added, routesRemoved: removed, backendsChanged: backends, guardChanged: JSON.stringify(prev.guard) !== JSON.stringify(effective.guard) };
-    changes.unshift(
-      this.control.note({
-        source: by.source,
-        kind: 'config',
-        from: { routes: [...before] },
-        to: { routes: [...names], ...summary },
-        reason: by.reason ?? 'config reload',
-      }),
-    );
-    this.logger.info({ ...summary, warnings, file: this.options.configFile }, 'config reloaded');
-    return {
-      applied: true,
-      ...summary,
-      warnings,
-      routes: Object.fromEntries(this.control.routes().map((r) => [r, this.control.percent(r) ?? 0])),
-      changes,
-      persisted: persisted && this.stateFile !== undefined,
-    };
   }
 }
 
@@ -320,7 +313,14 @@ export async function startApp(options: AppOptions): Promise<App> {
   return new App(options).start();
 }
 
-function hostPort(a: AddressInfo): string {
+/** Requests the split sent to a backend since this process started (forced ones left out). */
+export function requestsServed(stats: Stats): number {
+  let n = 0;
+  for (const v of stats.views()) if (!v.forced) n += v.cumulative.counters.requests;
+  return n;
+}
+
+export function hostPort(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
@@ -331,6 +331,25 @@ function unprotectedAdmin(config: Config): CutoverError {
     400,
     `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
   );
+}
+
+/** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */
+export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number): Report {
+  return buildReport({
+    generatedAt: new Date().toISOString(),
+    windowSeconds: view.windowSeconds,
+    sinceStartSeconds: (Date.now() - startedAt) / 1000,
+    config: config.report,
+    routes: config.routes.flatMap((r) => {
+      const figures = view.routes[r.name];
+      return figures ? [{ name: r.name, candidatePercent: control.percent(r.name) ?? 0, ...figures }] : [];
+    }),
+  });
+}
+
+/** A non-loopback admin listener without a token would let anyone who reaches it move traffic. */
+export function checkAdminProtected(config: Config, token: string | undefined): void {
+  if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined) throw unprotectedAdmin(config);
 }
 
 /**
@@ -354,7 +373,7 @@ export function startupProblems(config: Config, configFile: string | undefined):
   return out;
 }
 
-function adminToken(config: Config, configFile: string | undefined): string | undefined {
+export function adminToken(config: Config, configFile: string | undefined): string | undefined {
   const env = process.env.CUTOVER_ADMIN_TOKEN;
   if (env !== undefined && env.trim() !== '') return env.trim();
   if (config.admin.tokenFile === undefined) return undefined;
@@ -370,13 +389,13 @@ function adminToken(config: Config, configFile: string | undefined): string | un
 }
 
 /** Fleet mode is on when state.redis names a URL, or CUTOVER_REDIS_URL is set. */
-function fleetConfigured(config: Config): boolean {
+export function fleetConfigured(config: Config): boolean {
   const env = process.env.CUTOVER_REDIS_URL?.trim();
   return (env !== undefined && env !== '') || config.state.redis?.url !== undefined;
 }
 
 /** The override header's rule: undefined when it is off; the token from CUTOVER_OVERRIDE_TOKEN or overrideAuth.tokenFile. */
-function overrideRule(config: Config, configFile: string | undefined): OverrideRule | undefined {
+export function overrideRule(config: Config, configFile: string | undefined): OverrideRule | undefined {
   if (config.overrideHeader === false) return undefined;
   const auth = config.overrideAuth;
   const fromEnv = process.env.CUTOVER_OVERRIDE_TOKEN?.trim();
@@ -394,7 +413,7 @@ function overrideRule(config: Config, configFile: string | undefined): OverrideR
 }
 
 /** state.file, else cutover-state.json beside the config file; no file when there is no config file. */
-function stateFilePath(config: Config, configFile: string | undefined): string | undefined {
+export function stateFilePath(config: Config, configFile: string | undefined): string | undefined {
   const base = configFile ? dirname(configFile) : process.cwd();
   if (config.state.file !== undefined) return resolve(base, config.state.file);
   return configFile ? resolve(base, 'cutover-state.json') : undefined;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Argument parsing and signals only; the work happens in app.ts and the modules it wires.
+import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,8 @@ import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
 import { positiveNumber, UsageError, type Command, type Options } from './commands/command.js';
 import { controlCommands } from './commands/control.js';
 import { migrationCommands } from './commands/migration.js';
-import { createLogger, defaultLogFormat } from './log.js';
+import type { Source } from './control/control.js';
+import { createLogger, defaultLogFormat, type Logger } from './log.js';
 
 const DEFAULT_CONFIG = process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml';
 const configOption: Options = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } };
@@ -26,10 +28,19 @@ const commands: Record<string, Command> = {
   --reset-state   ignore the state file and start from the config's percentages`,
     options: { ...configOption, 'access-log': { type: 'boolean' }, 'reset-state': { type: 'boolean' } },
     async run(v) {
+      // A cluster worker (workers: N) runs the same command: its config comes from the primary.
+      // (Imported here: the control commands start faster without the cluster modules.)
+      if (cluster.isWorker) {
+        const { runWorker } = await import('./workers/worker.js');
+        await runWorker();
+        return new Promise<number>(() => {}); // it exits when drained
+      }
       const { config, file } = loadConfigFile(String(v.config));
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());
-      const app = new App({ config, configFile: file, logger, resetState: v['reset-state'] === true });
+      const options = { config, configFile: file, logger, resetState: v['reset-state'] === true };
+      const { Primary, workerCount } = await import('./workers/primary.js');
+      const app = workerCount(config) > 0 ? new Primary(options) : new App(options);
       try {
         await app.start();
       } catch (err) {
@@ -120,13 +131,22 @@ ${Object.entries(commands)
 `;
 }
 
+/** What `cutover start` runs: one process (App) or the primary of workers (Primary). */
+interface Served {
+  logger: Logger;
+  drain(): Promise<unknown>;
+  close(): Promise<void>;
+  reload(by: { source: Source; reason?: string }): Promise<unknown>;
+  restart?(by: { source: Source; reason?: string }): Promise<unknown>;
+}
+
 /**
  * SIGTERM/SIGINT: drain (not ready, keep serving with `Connection: close` for
  * shutdownDrainSeconds, stop accepting, finish in-flight requests), flush state, exit 0. A second
- * signal exits at once. SIGHUP: reload the config file. Node as PID 1 in a container gets no
- * default signal handling, so all of it is ours.
+ * signal exits at once. SIGHUP: reload the config file. SIGUSR2: replace the workers (workers: N).
+ * Node as PID 1 in a container gets no default signal handling, so all of it is ours.
  */
-function serveUntilSignal(app: App): Promise<number> {
+function serveUntilSignal(app: Served): Promise<number> {
   const logger = app.logger;
   return new Promise((resolve) => {
     let stopping = false;
@@ -153,6 +173,13 @@ function serveUntilSignal(app: App): Promise<number> {
     process.on('SIGHUP', () => {
       app.reload({ source: 'config', reason: 'SIGHUP' }).catch((err) =>
         logger.error({ issues: (err as ConfigError).issues ?? [(err as Error).message] }, 'config reload refused: nothing changed'),
+      );
+    });
+    // Without workers there is nothing to replace; SIGUSR2's default (exit) would be a surprise.
+    process.on('SIGUSR2', () => {
+      if (!app.restart) return logger.warn('SIGUSR2: a restart without a gap needs workers: N (N >= 1); nothing done');
+      app.restart({ source: 'config', reason: 'SIGUSR2' }).catch((err) =>
+        logger.error({ issues: (err as ConfigError).issues ?? [(err as Error).message] }, 'restart refused: the old workers keep serving'),
       );
     });
   });

@@ -11,7 +11,7 @@ import { pinned } from './pin.mjs';
  * `stateFile`: where cutover keeps its control state; `guard`: guard settings (defaults when absent);
  * `redis`: state.redis (fleet mode).
  */
-export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard, redis, extra = {} }) {
+export function cutoverConfig({ legacy, candidate, candidatePercent, admin = false, stateFile, guard, redis, workers, extra = {} }) {
   return {
     listen: { host: '127.0.0.1', port: 0 },
     backends: {
@@ -22,6 +22,7 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
     ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
     ...(stateFile || redis ? { state: { ...(stateFile ? { file: stateFile } : {}), ...(redis ? { redis } : {}) } } : {}),
     ...(guard ? { guard } : {}),
+    ...(workers !== undefined ? { workers } : {}),
     // info is needed for the "proxy listening" line; per-request access logs stay off (the default).
     log: { level: 'info', accessLog: false },
     // Stopped between measurements: no drain period (the drain scenario sets its own in `extra`).
@@ -34,11 +35,11 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
  * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config }. With `admin`, it is
  * ready once both "proxy listening" and "admin listening" were logged (in that order, src/app.ts).
  */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis, extra }) {
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis, workers, extra }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
-  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, redis, extra });
+  const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, redis, workers, extra });
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
   const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [join(ctx.root, 'dist/cli.js'), 'start', '--config', configFile]);
   let url;

@@ -1,34 +1,37 @@
 // Admin endpoints. Each is thin: validate (JSON schema), call control/, answer with the result
 // once the change is on disk (see answer() for what is said when it cannot be).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
+import type { DataPlaneView } from '../app.js';
 import type { RouteConfig } from '../config/schema.js';
 import type { Control, Saved, Source } from '../control/control.js';
 import type { RampRunner } from '../ramp/runner.js';
 import type { Report } from '../report/build.js';
-import type { Stats } from '../stats/store.js';
 import { registerRampRoutes } from './ramp-routes.js';
 
 export interface AdminDeps {
   control: Control;
-  stats: Stats;
-  registry: Registry;
-  inFlight(): number;
+  /** The Prometheus exposition (with workers: the primary's and every worker's, aggregated). */
+  metrics(): Promise<string>;
+  metricsContentType: string;
+  /** Requests in flight (with workers: asked of every worker). */
+  inFlight(): Promise<number>;
+  /** Figures, nodes and (with workers) the workers, as GET /api/v1/status shows them. */
+  dataPlane(): Promise<DataPlaneView>;
   ready(): boolean;
   info(): { version: string; configFile: string | undefined; stateFile: string | undefined; startedAt: number };
   routeConfigs(): readonly RouteConfig[];
   /** Guard status per route (the guard issue); undefined when the guard is off. */
   guardStatus?(): unknown;
-  /** The upstream nodes of each backend with their health (ejected or serving). */
-  nodes?(): unknown;
   /** Fleet mode: replicas, leader, generation, the store's health; undefined for one process. */
   fleet?(): unknown;
   /** Ramps: status and operator commands (ramp/runner.ts). */
   ramp?: RampRunner;
   /** The migration scorecard. */
-  report?(): Report;
+  report?(): Promise<Report>;
   /** Re-read the config file; throws ConfigError when it is invalid. */
   reload?(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<unknown>;
+  /** With workers: replace them with new ones running the code and config on disk (SIGUSR2). */
+  restart?(by: { source: Source; reason?: string }): Promise<unknown>;
 }
 
 const percentSchema = { type: 'number', minimum: 0, maximum: 100, description: 'a number from 0 to 100' };
@@ -46,8 +49,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
     return reply.code(ready ? 200 : 503).send({ ready });
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', deps.registry.contentType);
-    return deps.registry.metrics();
+    reply.header('content-type', deps.metricsContentType);
+    return deps.metrics();
   });
 
   app.get('/api/v1/status', async () => status(deps));
@@ -201,6 +204,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   }
 
   registerRampRoutes(app, deps);
+  if (deps.restart) {
+    const restart = deps.restart;
+    const body = { type: 'object', description: '{"reason"?: "text"} or no body', additionalProperties: false, properties: { reason: reasonSchema } };
+    app.post('/api/v1/restart', { schema: { body } }, async (req) => restart({ source: sourceOf(req), reason: (req.body as { reason?: string } | undefined)?.reason }));
+  }
 
   if (deps.reload) {
     const reload = deps.reload;
@@ -247,21 +255,23 @@ function splits(control: Control): Record<string, number> {
   return Object.fromEntries(control.routes().map((r) => [r, control.percent(r) ?? 0]));
 }
 
-function status(deps: AdminDeps) {
+async function status(deps: AdminDeps) {
   const info = deps.info();
   const { control } = deps;
+  const data = await deps.dataPlane();
   return {
     version: info.version,
     configFile: info.configFile ?? null,
     stateFile: info.stateFile ?? null,
     restoredFrom: control.restoredFrom,
     uptimeSeconds: Math.round((Date.now() - info.startedAt) / 1000),
-    windowSeconds: deps.stats.windowSeconds,
-    inFlight: deps.inFlight(),
+    windowSeconds: data.windowSeconds,
+    inFlight: data.inFlight,
     maintenance: control.maintenance,
     state: stateOf(control),
-    nodes: deps.nodes?.() ?? null,
+    nodes: data.nodes,
     fleet: deps.fleet?.() ?? { mode: 'single' },
+    ...(data.workers === undefined ? {} : { workers: data.workers }),
     routes: deps.routeConfigs().map((r) => ({
       name: r.name,
       candidatePercent: control.percent(r.name) ?? 0,
@@ -269,7 +279,7 @@ function status(deps: AdminDeps) {
       sticky: r.sticky ?? null,
       guard: control.latch(r.name) ?? null,
       ramp: control.ramp(r.name) ?? null,
-      backends: deps.stats.routeSnapshot(r.name),
+      backends: data.routes[r.name] ?? null,
     })),
   };
 }
@@ -281,11 +291,12 @@ function stateOf(control: Control) {
 
 async function drain(deps: AdminDeps, timeoutMs: number) {
   const started = Date.now();
-  const initially = deps.inFlight();
-  while (deps.inFlight() > 0 && Date.now() - started < timeoutMs) {
+  const initially = await deps.inFlight();
+  let inFlight = initially;
+  while (inFlight > 0 && Date.now() - started < timeoutMs) {
     await new Promise((r) => setTimeout(r, 10));
+    inFlight = await deps.inFlight();
   }
-  const inFlight = deps.inFlight();
   return {
     drained: inFlight === 0,
     inFlightAtStart: initially,

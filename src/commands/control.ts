@@ -138,6 +138,24 @@ export const controlCommands: Record<string, Command> = {
       throw new UsageError('say "guard status" or "guard rearm"');
     },
   },
+  restart: {
+    summary: 'replace the workers with new ones running the code and config on disk (same as SIGUSR2)',
+    usage: `cutover restart [--reason TEXT] [--json] [--admin URL | --config FILE]${ADMIN_HELP}
+
+  Needs workers: N (N >= 1). The primary keeps the listening socket: new workers start, and once
+  they listen the old ones drain, so no connection is refused or reset.`,
+    options: { reason: { type: 'string' }, ...adminOptions },
+    async run(v) {
+      const r = await callAdmin<{ pid: number; started: number[]; stopped: number[]; changed: string[]; warnings: string[]; readyMs: number }>(targetOf(v), 'POST', '/api/v1/restart', {
+        reason: v.reason,
+      });
+      if (v.json) return printJson(r), 0;
+      out(`restarted: workers ${r.started.join(', ')} serving (ready in ${r.readyMs} ms), ${r.stopped.join(', ')} draining; primary ${r.pid}`);
+      out(`changed settings: ${r.changed.length === 0 ? 'none' : r.changed.join(', ')}`);
+      for (const w of r.warnings) out(`warning: ${w}`);
+      return 0;
+    },
+  },
   reload: {
     summary: 'make a running cutover re-read its config file (same as SIGHUP)',
     usage: `cutover reload [--apply-percentages] [--reason TEXT] [--json] [--admin URL | --config FILE]${ADMIN_HELP}

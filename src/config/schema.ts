@@ -282,6 +282,11 @@ export const ConfigSchema = Type.Object(
       description:
         'On SIGTERM: how long the listener keeps accepting and serving, every response with Connection: close, while load balancers notice /readyz answering 503. 0: stop accepting at once.',
     }),
+    workers: Type.Union([Type.Integer({ minimum: 0, maximum: 256, description: 'a whole number from 0 to 256' }), Type.Literal('auto')], {
+      default: 0,
+      description:
+        "Data-plane processes behind one listener (node:cluster). 0 (default): one process, no cluster. N: a primary that owns the control state, the guard and the admin API, and N workers that serve traffic; 'auto': one per available CPU. With workers, SIGUSR2 (cutover restart) replaces them without dropping a connection.",
+    }),
     shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30, description: 'After the drain period: how long in-flight requests may take to finish.' }),
     log: Type.Object(
       {

@@ -66,7 +66,7 @@ export async function runDemo(opts: DemoOptions = {}) {
     }
   });
   // The ramp on every route that has one (config/demo.yaml: default, 5 s holds).
-  if (cfg.routes.some((r) => r.ramp !== undefined)) app.ramp.command('start', { source: 'api', reason: 'demo' });
+  if (cfg.routes.some((r) => r.ramp !== undefined)) app.ramp?.command('start', { source: 'api', reason: 'demo' });
   let users = 0;
   let loadDone!: () => void;
   const finished = new Promise<void>((resolve) => (loadDone = resolve));
@@ -96,7 +96,7 @@ export async function runDemo(opts: DemoOptions = {}) {
       .map(([name, r]) => `  ${name}: ${r.state}${r.latch ? ` (${r.latch.rule}: ${r.latch.reason})` : r.lastVerdict ? ` (${r.lastVerdict.summary})` : ''}`)
       .join('\n');
   const rampLines = () =>
-    Object.entries(app.ramp.status().routes)
+    Object.entries(app.ramp?.status().routes ?? {})
       .map(([name, r]) => `  ${name}: ${r.state}${r.step === null ? '' : ` ${r.step}/${r.steps.length}`} at ${r.candidatePercent} %${r.message ? ` (${r.message})` : ''}`)
       .join('\n');
   const print = () =>

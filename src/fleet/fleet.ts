@@ -8,20 +8,26 @@ import type { Config } from '../config/schema.js';
 import type { Control } from '../control/control.js';
 import type { PersistedState } from '../control/persisted.js';
 import { CutoverError } from '../errors.js';
-import type { FiguresSource, GuardRunner } from '../guard/runner.js';
+import type { FiguresSource } from '../guard/runner.js';
 import type { WindowFigures } from '../guard/rules.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FileStateStore, LoadResult } from '../state/file-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
-import type { Stats } from '../stats/store.js';
 import { Lease } from './lease.js';
-import { mergeGuardSnapshots, type GuardSnapshot, type Merged } from './snapshots.js';
+import { mergeGuardSnapshots, type GuardSnapshot, type Merged, type WireRoute } from './snapshots.js';
+
+/** What this replica publishes every guard interval: its guard figures and how much it served. */
+export interface LocalFigures {
+  routes: Record<string, WireRoute>;
+  requests: number;
+}
 
 export interface FleetDeps {
   config: Config;
-  stats: Stats;
   logger: Logger;
+  /** After a state written by another replica is applied (a cluster's primary passes it on to its workers). */
+  onRemote?: () => void;
   /** The replica's local copy of the last state it saw (state.file beside state.redis). */
   file?: FileStateStore<PersistedState>;
   /** This replica's name (default: replicaId()). */
@@ -39,7 +45,7 @@ export class Fleet implements FiguresSource {
   readonly replica: string;
   readonly store: RedisStateStore;
   readonly lease: Lease;
-  private guard: GuardRunner | undefined;
+  private local: (() => LocalFigures) | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
   private last: Merged | undefined;
   private snapshots: GuardSnapshot[] = [];
@@ -61,6 +67,7 @@ export class Fleet implements FiguresSource {
       apply: (s) => {
         this.control.applyRemote(s);
         this.copyToFile();
+        deps.onRemote?.();
       },
       fence: () => (this.lease.leads() ? this.lease.view.value : undefined),
     });
@@ -98,9 +105,12 @@ export class Fleet implements FiguresSource {
     }
   }
 
-  /** Follow the other replicas, take part in the lease, publish figures every guard interval. */
-  async start(guard: GuardRunner): Promise<void> {
-    this.guard = guard;
+  /**
+   * Follow the other replicas, take part in the lease, publish figures every guard interval:
+   * `local` gives them (one process: its guard's; a cluster's primary: its workers' merged).
+   */
+  async start(local: () => LocalFigures): Promise<void> {
+    this.local = local;
     await this.store.follow().catch((err: Error) => this.deps.logger.error({ err: err.message }, 'fleet: cannot subscribe to changes yet; the generation check repairs it'));
     this.lease.start();
     this.publishTimer = setInterval(() => void this.publish(), this.intervalMs);
@@ -119,14 +129,9 @@ export class Fleet implements FiguresSource {
 
   /** Publish this replica's figures; the leader then reads and merges everyone's. */
   private async publish(): Promise<void> {
-    if (!this.guard) return;
-    const snap: GuardSnapshot = {
-      replica: this.replica,
-      at: this.clock(),
-      leader: this.lease.leads(),
-      requests: this.requestsServed(),
-      routes: this.guard.wireSnapshot(),
-    };
+    if (!this.local) return;
+    const { routes, requests } = this.local();
+    const snap: GuardSnapshot = { replica: this.replica, at: this.clock(), leader: this.lease.leads(), requests, routes };
     const cmd = this.store.cmd;
     try {
       await cmd.hset(this.store.keys.replicas, this.replica, JSON.stringify(snap));
@@ -140,12 +145,6 @@ export class Fleet implements FiguresSource {
     } catch {
       // Redis unreachable: the guard judges local figures (mode()); the store logs the outage.
     }
-  }
-
-  private requestsServed(): number {
-    let n = 0;
-    for (const v of this.deps.stats.views()) if (!v.forced) n += v.cumulative.counters.requests;
-    return n;
   }
 
   private replicas() {

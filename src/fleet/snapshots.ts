@@ -56,15 +56,63 @@ export interface Merged {
  * a moment later), the shorter one is used.
  */
 export function mergeGuardSnapshots(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number): Merged {
-  const out: Merged = { routes: new Map(), fresh: [], stale: [] };
-  const acc = new Map<string, { windows: number[]; legacy: Acc[]; candidate: Acc[]; inFlight: Record<BackendName, number[]>; timeoutMs: Record<BackendName, number> }>();
+  const { acc, fresh, stale } = accumulate(snaps, now, maxAgeMs);
+  const out: Merged = { routes: new Map(), fresh, stale };
+  for (const [route, a] of acc) {
+    const fig = (b: BackendName, i: number): Figures => {
+      const x = a[b][i] ?? { requests: 0, errors: 0, timed: 0, slow: 0, histogram: undefined };
+      return { requests: x.requests, errors: x.errors, timed: x.timed, slow: x.slow, inFlightMs: a.inFlight[b], timeoutMs: a.timeoutMs[b], latency: x.histogram && distributionOf(x.histogram) };
+    };
+    out.routes.set(
+      route,
+      a.windows.map((seconds, i) => ({ seconds, legacy: fig('legacy', i), candidate: fig('candidate', i) })),
+    );
+  }
+  return out;
+}
+
+/**
+ * The same merge, kept as plain data: what a cluster's primary publishes to the fleet for all of
+ * its workers, as one replica. The ages of requests in flight are as of `now`.
+ */
+export function combineWire(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number): Record<string, WireRoute> {
+  const out: Record<string, WireRoute> = {};
+  for (const [route, a] of accumulate(snaps, now, maxAgeMs).acc) {
+    const wire = (x: Acc | undefined): WireFigures => {
+      const w: WireFigures = { requests: x?.requests ?? 0, errors: x?.errors ?? 0, timed: x?.timed ?? 0, slow: x?.slow ?? 0 };
+      if (x?.histogram && x.histogram.totalCount > 0) w.histogram = hdr.encodeIntoCompressedBase64(x.histogram);
+      return w;
+    };
+    out[route] = {
+      windows: a.windows,
+      legacy: a.windows.map((_, i) => wire(a.legacy[i])),
+      candidate: a.windows.map((_, i) => wire(a.candidate[i])),
+      inFlightMs: a.inFlight,
+      timeoutMs: a.timeoutMs,
+    };
+  }
+  return out;
+}
+
+interface RouteAcc {
+  windows: number[];
+  legacy: Acc[];
+  candidate: Acc[];
+  inFlight: Record<BackendName, number[]>;
+  timeoutMs: Record<BackendName, number>;
+}
+
+function accumulate(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number) {
+  const fresh: string[] = [];
+  const stale: Array<{ replica: string; ageMs: number }> = [];
+  const acc = new Map<string, RouteAcc>();
   for (const s of snaps) {
     const age = now - s.at;
     if (age > maxAgeMs) {
-      out.stale.push({ replica: s.replica, ageMs: age });
+      stale.push({ replica: s.replica, ageMs: age });
       continue;
     }
-    out.fresh.push(s.replica);
+    fresh.push(s.replica);
     for (const [route, r] of Object.entries(s.routes)) {
       let a = acc.get(route);
       if (!a) {
@@ -79,18 +127,8 @@ export function mergeGuardSnapshots(snaps: readonly GuardSnapshot[], now: number
       }
     }
   }
-  for (const [route, a] of acc) {
-    for (const b of ['legacy', 'candidate'] as const) a.inFlight[b].sort((x, y) => y - x);
-    const fig = (b: BackendName, i: number): Figures => {
-      const x = a[b][i] ?? { requests: 0, errors: 0, timed: 0, slow: 0, histogram: undefined };
-      return { requests: x.requests, errors: x.errors, timed: x.timed, slow: x.slow, inFlightMs: a.inFlight[b], timeoutMs: a.timeoutMs[b], latency: x.histogram && distributionOf(x.histogram) };
-    };
-    out.routes.set(
-      route,
-      a.windows.map((seconds, i) => ({ seconds, legacy: fig('legacy', i), candidate: fig('candidate', i) })),
-    );
-  }
-  return out;
+  for (const a of acc.values()) for (const b of ['legacy', 'candidate'] as const) a.inFlight[b].sort((x, y) => y - x);
+  return { acc, fresh, stale };
 }
 
 interface Acc {

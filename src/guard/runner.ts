@@ -50,6 +50,11 @@ export interface GuardDeps {
    * step for a person instead (ramp/policy.ts breachAction decides; the ramp applies the pause).
    */
   breach?: { breachAction(route: string): 'revert' | 'pause'; pauseOnBreach(route: string, reason: string, evidence: unknown): void };
+  /**
+   * A worker's guard: it sets the thresholds the recording side needs and reads this process's
+   * figures for the primary (wireSnapshot), but never judges (no timer) and sends no webhooks.
+   */
+  recordOnly?: boolean;
 }
 
 /** The global guard settings with a route's overrides applied. */
@@ -111,7 +116,7 @@ export class GuardRunner {
     config: Config,
   ) {
     this.clock = deps.clock ?? Date.now;
-    this.webhooks = new WebhookSender(config.guard.webhooks, deps.logger);
+    this.webhooks = new WebhookSender(deps.recordOnly ? [] : config.guard.webhooks, deps.logger);
     const m = deps.metrics;
     this.reverts = m.counter('cutover_guard_reverts_total', 'Reverts to legacy the guard made, by route and rule.', ['route', 'rule']);
     this.breaches = m.counter('cutover_guard_breaches_total', 'Breaches the guard detected (held for `consecutive` evaluations), dry runs included.', ['route', 'rule', 'dry_run']);
@@ -141,7 +146,7 @@ export class GuardRunner {
     this.config = config.guard;
     this.routes = config.routes;
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
-    this.webhooks.urls = config.guard.webhooks;
+    this.webhooks.urls = this.deps.recordOnly ? [] : config.guard.webhooks;
     this.policies = new Map(config.routes.map((r) => [r.name, routePolicy(config.guard, r)]));
     for (const name of [...this.states.keys()]) if (!this.policies.has(name)) this.states.delete(name);
     // The recording side needs the latency threshold: what counts as slow, and how long an
@@ -168,6 +173,7 @@ export class GuardRunner {
   mode: 'local' | 'merged' | 'follower' = 'local';
 
   start(): void {
+    if (this.deps.recordOnly) return;
     this.started = true;
     if (this.timer || !this.config.enabled) return;
     this.timer = setInterval(() => this.tick(), this.config.intervalMs);

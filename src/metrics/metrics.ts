@@ -1,8 +1,9 @@
 // Prometheus metrics on a registry of cutover's own. Nothing here runs per request: every value
 // is read at scrape time from stats/ (cumulative counters, HDR histograms) and control/.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
 import type { Control } from '../control/control.js';
 import type { SeriesView } from '../stats/series.js';
+import type { Snapshot } from '../stats/snapshot.js';
 import type { Stats } from '../stats/store.js';
 
 /** Prometheus histogram buckets (seconds) for 1 ms .. 60 s upstream latency. */
@@ -22,28 +23,90 @@ const WINDOW_PERCENTILES: Array<[string, number]> = [
 const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
+/**
+ * Which metrics a process registers. One process: all of them. With workers (node:cluster), each
+ * worker registers the data plane's (its own traffic; summed across workers) and the primary the
+ * control plane's (split, maintenance, state, guard; one owner, never summed) plus the window
+ * percentiles, computed from the workers' merged histograms (exact, not a sum of percentiles).
+ */
+export type MetricsRole = 'single' | 'worker' | 'primary';
+
 export interface MetricsDeps {
   stats: Stats;
   control: Control;
   inFlight: () => number;
   version: string;
+  role?: MetricsRole;
+  /** The primary: the window snapshots of every route and backend, merged across the workers. */
+  mergedWindows?: () => Promise<Array<{ route: string; backend: string; window: Snapshot }>>;
 }
 
 export interface Metrics {
   registry: Registry;
   /** For other components (the guard) to register their metrics on the same registry. */
   counter(name: string, help: string, labelNames: string[]): Counter<string>;
-  gauge(name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void): Gauge<string>;
+  gauge(name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void, aggregator?: Aggregator): Gauge<string>;
   close(): void;
+}
+
+/** One window's figures as the percentile gauges read them (seconds). */
+interface WindowRow {
+  route: string;
+  backend: string;
+  count: number;
+  at(percentile: number): number;
 }
 
 type View = { route: string; backend: string; forced: boolean; cumulative: SeriesView; window: SeriesView };
 
 export function createMetrics(deps: MetricsDeps): Metrics {
+  const role = deps.role ?? 'single';
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const name of REJECTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) =>
+    new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
+  // Aggregator: how the primary combines the workers' values (prom-client's AggregatorRegistry).
+  const gauge = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void | Promise<void>, aggregator: Aggregator = 'sum') =>
+    new Gauge({ name, help, labelNames, registers: [registry], aggregator, ...(collect ? { collect() { return collect(this); } } : {}) });
 
+  if (role !== 'primary') dataPlaneMetrics(deps, counter, gauge, registry);
+  const window = `over the last ${deps.stats.windowSeconds} s (stats.windowSeconds)`;
+  if (role === 'single') windowGauges(gauge, window, () => localWindows(deps.stats));
+  if (role === 'primary') windowGauges(gauge, window, async () => ((await deps.mergedWindows?.()) ?? []).map(mergedWindow));
+  const unsubscribe = role === 'worker' ? () => {} : controlMetrics(deps, counter, gauge);
+  gauge('cutover_build_info', 'Always 1; labels carry the version.', ['version'], undefined, 'first').set({ version: deps.version }, 1);
+
+  return {
+    registry,
+    counter: (name, help, labelNames) => counter(name, help, labelNames),
+    gauge,
+    close: () => {
+      unsubscribe();
+      registry.clear();
+    },
+  };
+}
+
+/**
+ * Metrics on a registry nobody scrapes: for a worker's guard, which only records (its counters and
+ * states would be zeros and idles summed into the primary's real ones).
+ */
+export function unscrapedMetrics(): Metrics {
+  const registry = new Registry();
+  return {
+    registry,
+    counter: (name, help, labelNames) => new Counter({ name, help, labelNames, registers: [registry] }),
+    gauge: (name, help, labelNames, collect) => new Gauge({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) }),
+    close: () => registry.clear(),
+  };
+}
+
+type CounterFactory = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) => Counter<string>;
+type GaugeFactory = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void | Promise<void>, aggregator?: Aggregator) => Gauge<string>;
+
+/** What the proxy served: counters and the latency histogram, from the cumulative stats. */
+function dataPlaneMetrics(deps: MetricsDeps, counter: CounterFactory, gauge: GaugeFactory, registry: Registry): void {
   // One read of the stats per scrape, shared by the metrics below. The per-backend metrics
   // describe the split's traffic; requests forced by the override header appear only in
   // cutover_responses_total, with forced="true".
@@ -57,11 +120,6 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     return cached;
   };
   const views = (): View[] => read().split;
-
-  const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) =>
-    new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
-  const gauge = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
 
   // Counters mirrored from the cumulative stats: reset, then set to the absolute value.
   counter('cutover_requests_total', 'Requests forwarded, by route, backend and response status class.', ['route', 'backend', 'code_class'], (c) => {
@@ -103,54 +161,77 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   );
   registry.registerMetric(latencyHistogram(views) as never);
 
-  // The sliding window as gauges: quantiles of the last windowSeconds go up and down, and so does
-  // their sample size, which a summary's _count/_sum must not (Prometheus takes those as counters
-  // and rate() over them goes wrong when the window moves). No responses in the window: NaN, not
-  // a made-up 0. Rates and quantiles over time come from cutover_upstream_latency_seconds.
-  const window = `over the last ${deps.stats.windowSeconds} s (stats.windowSeconds)`;
-  for (const [suffix, percentile] of WINDOW_PERCENTILES) {
-    const help = `Upstream latency, ${percentile}th percentile ${window}, exact from the HDR histograms; NaN without responses.`;
-    gauge(`cutover_upstream_window_${suffix}_seconds`, help, ['route', 'backend'], (g) => {
-      g.reset();
-      for (const v of views()) {
-        const h = v.window.histogram;
-        g.set({ route: v.route, backend: v.backend }, h.totalCount === 0 ? Number.NaN : h.getValueAtPercentile(percentile) / 1e6);
-      }
-    });
-  }
-  gauge('cutover_upstream_window_responses', `Upstream responses ${window}: the sample behind the window percentiles.`, ['route', 'backend'], (g) => {
-    g.reset();
-    for (const v of views()) g.set({ route: v.route, backend: v.backend }, v.window.histogram.totalCount);
-  });
-
-  gauge('cutover_candidate_percent', 'Share of requests the candidate gets, per route (0..100).', ['route'], (g) => {
-    g.reset();
-    for (const route of deps.control.routes()) g.set({ route }, deps.control.percent(route) ?? 0);
-  });
   gauge('cutover_in_flight_requests', 'Requests being proxied right now.', [], (g) => g.set(deps.inFlight()));
-  gauge('cutover_maintenance_enabled', '1 while maintenance mode answers every request with 503.', [], (g) =>
-    g.set(deps.control.maintenance.enabled ? 1 : 0),
+}
+
+/** The control plane's state: one owner (the primary with workers), never summed across processes. */
+function controlMetrics(deps: MetricsDeps, counter: CounterFactory, gauge: GaugeFactory): () => void {
+  gauge(
+    'cutover_candidate_percent',
+    'Share of requests the candidate gets, per route (0..100).',
+    ['route'],
+    (g) => {
+      g.reset();
+      for (const route of deps.control.routes()) g.set({ route }, deps.control.percent(route) ?? 0);
+    },
+    'first',
   );
+  gauge('cutover_maintenance_enabled', '1 while maintenance mode answers every request with 503.', [], (g) => g.set(deps.control.maintenance.enabled ? 1 : 0), 'max');
   counter('cutover_state_write_failures_total', 'Writes of the state file that failed (each retry counts).', [], (c) => {
     c.reset();
     c.inc(deps.control.persistence().failures);
   });
-  gauge('cutover_state_persisted', '1 when every change is on disk or being written; 0 after a failed write until one succeeds, and without a state file.', [], (g) =>
-    g.set(deps.control.persistence().persisted ? 1 : 0),
+  gauge(
+    'cutover_state_persisted',
+    '1 when every change is on disk or being written; 0 after a failed write until one succeeds, and without a state file.',
+    [],
+    (g) => g.set(deps.control.persistence().persisted ? 1 : 0),
+    'first',
   );
   const changes = counter('cutover_control_changes_total', 'Changes of control state (split, maintenance, guard), by source.', ['source', 'kind']);
-  const unsubscribe = deps.control.onChange((c) => changes.inc({ source: c.source, kind: c.kind }));
-  gauge('cutover_build_info', 'Always 1; labels carry the version.', ['version']).set({ version: deps.version }, 1);
+  return deps.control.onChange((c) => changes.inc({ source: c.source, kind: c.kind }));
+}
 
-  return {
-    registry,
-    counter: (name, help, labelNames) => counter(name, help, labelNames),
-    gauge,
-    close: () => {
-      unsubscribe();
-      registry.clear();
-    },
+/**
+ * The sliding window as gauges: quantiles of the last windowSeconds go up and down, and so does
+ * their sample size, which a summary's _count/_sum must not (Prometheus takes those as counters
+ * and rate() over them goes wrong when the window moves). No responses in the window: NaN, not
+ * a made-up 0. Rates and quantiles over time come from cutover_upstream_latency_seconds.
+ */
+function windowGauges(gauge: GaugeFactory, window: string, rows: () => WindowRow[] | Promise<WindowRow[]>): void {
+  // One read per scrape, shared by the gauges below (each collect() asks again).
+  let cached: { at: number; rows: Promise<WindowRow[]> } | undefined;
+  const read = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 200) cached = { at: now, rows: Promise.resolve(rows()) };
+    return cached.rows;
   };
+  for (const [suffix, percentile] of WINDOW_PERCENTILES) {
+    const help = `Upstream latency, ${percentile}th percentile ${window}, exact from the HDR histograms; NaN without responses.`;
+    gauge(`cutover_upstream_window_${suffix}_seconds`, help, ['route', 'backend'], async (g) => {
+      const all = await read();
+      g.reset();
+      for (const r of all) g.set({ route: r.route, backend: r.backend }, r.count === 0 ? Number.NaN : r.at(percentile));
+    });
+  }
+  gauge('cutover_upstream_window_responses', `Upstream responses ${window}: the sample behind the window percentiles.`, ['route', 'backend'], async (g) => {
+    const all = await read();
+    g.reset();
+    for (const r of all) g.set({ route: r.route, backend: r.backend }, r.count);
+  });
+}
+
+function localWindows(stats: Stats): WindowRow[] {
+  return stats
+    .views()
+    .filter((v) => !v.forced)
+    .map((v) => ({ route: v.route, backend: v.backend, count: v.window.histogram.totalCount, at: (p: number) => v.window.histogram.getValueAtPercentile(p) / 1e6 }));
+}
+
+const SNAPSHOT_PERCENTILE: Record<number, keyof Snapshot['latencyMs']> = { 50: 'p50', 90: 'p90', 99: 'p99', 99.9: 'p999' };
+
+function mergedWindow(r: { route: string; backend: string; window: Snapshot }): WindowRow {
+  return { route: r.route, backend: r.backend, count: r.window.latencyMs.count, at: (p) => r.window.latencyMs[SNAPSHOT_PERCENTILE[p]] / 1000 };
 }
 
 /**

@@ -21,7 +21,7 @@ export function nodeHealthReporter(deps: NodeHealthDeps): (e: NodeEvent) => void
     for (const [backend, nodes] of Object.entries(nodeHealth(deps.clusters()))) {
       for (const n of nodes) g.set({ backend, node: n.origin }, n.state === 'ejected' ? 1 : 0);
     }
-  });
+  }, 'max'); // with workers: 1 while any worker keeps it out (each judges its own traffic)
   const ejections = metrics.counter(
     'cutover_outlier_ejections_total',
     'Nodes found failing, by reason; enforced="false" when only detected (dry run, or maxEjectionPercent reached).',

@@ -1,7 +1,7 @@
 // The data plane: a node:http server. Per request: maintenance check, route match, one split
 // decision, dispatch to a node of the chosen cluster. Nothing else runs here.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Server, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import httpProxy from 'http-proxy';
@@ -36,7 +36,7 @@ export interface ProxyServerOptions {
 }
 
 export class ProxyServer {
-  readonly server: Server;
+  readonly server: HttpServer;
   table: RoutingTable;
   /** Requests received and not yet answered (or abandoned). */
   inFlight = 0;
@@ -267,6 +267,21 @@ export class ProxyServer {
     });
   };
 
+  private allClosed: Promise<void> | undefined;
+
+  /**
+   * Stop accepting connections; the open ones are still served, each response with `Connection:
+   * close` so that their clients move on. Resolves once every connection has ended. In a cluster
+   * worker this takes it out of the primary's distribution: other workers get new connections.
+   */
+  stopAccepting(): Promise<void> {
+    this.exchangeOptions.closing = true;
+    // net.Server's close, not http.Server's: since Node 19 that one also closes the idle keep-alive
+    // connections at once, under clients that may be sending their next request on them.
+    this.allClosed ??= new Promise<void>((resolve) => Server.prototype.close.call(this.server, () => resolve()));
+    return this.allClosed;
+  }
+
   /**
    * Drain, then close. For `drainMs` the listener keeps accepting and serving while load balancers
    * notice that the instance is not ready, and every response says `Connection: close`, so each
@@ -307,7 +322,7 @@ export class ProxyServer {
    */
   async close(graceMs = 30_000): Promise<{ forced: number }> {
     this.exchangeOptions.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = (this.allClosed ??= new Promise<void>((resolve) => this.server.close(() => resolve())));
     this.server.closeIdleConnections();
     let forced = 0;
     const timer = setTimeout(() => {

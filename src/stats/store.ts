@@ -16,6 +16,9 @@ export interface BackendStats {
   cumulative: Snapshot;
 }
 
+/** One route's figures: both backends, and apart from them what the override header forced. */
+export type RouteStats = Record<BackendName, BackendStats> & { forced: Record<BackendName, BackendStats> };
+
 export class Stats {
   private readonly routes = new Map<string, RouteSeries>();
 
@@ -86,7 +89,7 @@ export class Stats {
   }
 
   /** Window and cumulative snapshots of both backends of one route, and of the forced requests. */
-  routeSnapshot(route: string): Record<BackendName, BackendStats> & { forced: Record<BackendName, BackendStats> } {
+  routeSnapshot(route: string): RouteStats {
     const now = this.clock();
     const s = this.route(route);
     const both = (series: Series): BackendStats => ({
