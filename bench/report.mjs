@@ -211,7 +211,16 @@ export function renderWorkers(r) {
   return out.join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers };
+export function renderRestart(r) {
+  const rows = r.windows.map((w) => [w.restart, w.atMs, w.sent, w.answered, w.refused, w.reset, w.hangup, w.other, w.lost]);
+  return [
+    `restart: one cutover with workers: 1, ${r.rate} req/s mixed (fast, 800 ms, 10 MB uploads; keep-alive and new connections), SIGUSR2 ${r.restarts} times`,
+    table(['restart', 'at ms', 'sent after it', 'answered', 'refused', 'reset', 'hung up', 'other', 'lost'], rows),
+    `  whole run: ${JSON.stringify(r.total)}; shed ${r.shed}; restarts logged ${r.restartsLogged}/${r.restarts}; same primary PID throughout: ${r.samePid}`,
+  ].join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
 
 export function render(result) {
   const r = renderers[result.scenario];

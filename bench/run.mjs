@@ -25,6 +25,7 @@ import { guardBudgetSeconds, guardScenario } from './scenarios/guard.mjs';
 import { guardEvalScenario } from './scenarios/guard-eval.mjs';
 import { fleetBudgetSeconds, fleetScenario } from './scenarios/fleet.mjs';
 import { drainBudgetSeconds, drainScenario } from './scenarios/drain.mjs';
+import { restartBudgetSeconds, restartScenario } from './scenarios/restart.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 
@@ -39,6 +40,8 @@ const SCENARIOS = {
   fleet: { run: fleetScenario, budgetSeconds: fleetBudgetSeconds },
   // Five SIGTERMs under a mixed 400 req/s load, each a fresh cutover: lost requests per drain.
   drain: { run: drainScenario, budgetSeconds: drainBudgetSeconds },
+  // Five SIGUSR2 restarts of one cutover with workers: 1 under the same load: lost requests per restart.
+  restart: { run: restartScenario, budgetSeconds: restartBudgetSeconds },
   // cutover with workers: 1 and workers: 2: req/s and CPU per request of all its processes.
   workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
 };
