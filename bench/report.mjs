@@ -216,7 +216,7 @@ export function renderRestart(r) {
   return [
     `restart: one cutover with workers: 1, ${r.rate} req/s mixed (fast, 800 ms, 10 MB uploads; keep-alive and new connections), SIGUSR2 ${r.restarts} times`,
     table(['restart', 'at ms', 'sent after it', 'answered', 'refused', 'reset', 'hung up', 'other', 'lost'], rows),
-    `  whole run: ${JSON.stringify(r.total)}; shed ${r.shed}; restarts logged ${r.restartsLogged}/${r.restarts}; same primary PID throughout: ${r.samePid}`,
+    `  whole run: ${JSON.stringify(r.total)}; shed ${r.shed}; restarts that took effect (new worker PIDs serving) ${r.restartsLogged}/${r.restarts}; same primary PID throughout: ${r.samePid}`,
   ].join('\n');
 }
 

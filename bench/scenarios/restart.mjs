@@ -5,13 +5,14 @@
 // every request: answered, refused, and the losses (reset, hung up, other), per restart window.
 import { startBackend } from '../lib/backends.mjs';
 import { startCutover } from '../lib/cutover.mjs';
+import { get } from '../lib/http.mjs';
 import { outcomeLoad, tally } from '../lib/outcome-load.mjs';
 
 const RATE = 400;
-const RESTARTS = 5;
+const RESTARTS = Number(process.env.RESTARTS ?? 5);
 const FIRST_AT_MS = 2000;
-const RESTART_EVERY_MS = 3000;
-const LOAD_SECONDS = (FIRST_AT_MS + RESTARTS * RESTART_EVERY_MS) / 1000 + 2;
+const RESTART_EVERY_MS = 4000;
+const LOAD_SECONDS = (FIRST_AT_MS + 5 * RESTART_EVERY_MS) / 1000 + 2;
 
 export const restartBudgetSeconds = () => LOAD_SECONDS + 60;
 
@@ -49,7 +50,9 @@ export async function restartScenario(ctx) {
       const t = tally(records.filter((r) => r.sentAt >= at && r.sentAt < until));
       return { restart: i + 1, atMs: at, ...t, lost: t.reset + t.hangup + t.other };
     });
-    const restarts = cutover.proc.tail.filter((l) => l.includes('restart: new workers serving')).length;
+    // Workers are numbered from 1 as the primary forks them: after n restarts the one serving is n + 1.
+    const status = JSON.parse((await get(`${cutover.adminUrl}/api/v1/status`)).body);
+    const restarts = Math.max(...(status.workers ?? []).map((w) => Number(w.id))) - 1;
     return {
       scenario: 'restart',
       rate: RATE,
