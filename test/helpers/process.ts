@@ -64,7 +64,10 @@ export async function startProxyProcess(configFile: string, extraArgs: string[] 
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cutover did not start in time\n${stderr}\n${lines.join('\n')}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started process behind the failed test
+      reject(new Error(`cutover did not start in time\n${stderr}\n${lines.join('\n')}`));
+    }, 15_000);
     child.stdout!.on('data', (d) => {
       buf += d;
       let nl;
