@@ -23,6 +23,7 @@ import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
 import { Fleet } from './fleet/fleet.js';
+import type { RouteTotals } from './fleet/snapshots.js';
 import { Stats, type RouteStats } from './stats/store.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -111,7 +112,17 @@ export class App {
     this.ramp = worker
       ? undefined
       : new RampRunner(
-          { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, clock: options.clock, intervalMs: options.rampIntervalMs, acting: () => this.fleet?.mode() !== 'follower' },
+          {
+            stats: this.stats,
+            control: this.control,
+            logger: this.logger,
+            metrics: this.metrics,
+            clock: options.clock,
+            intervalMs: options.rampIntervalMs,
+            acting: () => this.fleet?.mode() !== 'follower',
+            // The fleet's leader judges a hold on every replica's traffic.
+            totals: (route) => this.fleet?.totals(route),
+          },
           config,
         );
     this.guard = new GuardRunner(
@@ -175,7 +186,7 @@ export class App {
     await this.restored;
     if (this.fleet) {
       this.fleet.copyToFile();
-      await this.fleet.start(() => ({ routes: this.guard.wireSnapshot(), requests: requestsServed(this.stats) }));
+      await this.fleet.start(() => ({ routes: this.guard.wireSnapshot(), requests: requestsServed(this.stats), totals: rampTotals(this.control, this.stats) }));
     }
     const { host, port } = this.config.listen;
     this.proxyAddress = await this.proxy.listen(host, port);
@@ -331,6 +342,18 @@ function unprotectedAdmin(config: Config): CutoverError {
     400,
     `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
   );
+}
+
+/** Cumulative snapshots of the routes whose ramp is under way, for the fleet's leader to judge holds on. */
+export function rampTotals(control: Control, stats: Stats): Record<string, RouteTotals> | undefined {
+  let out: Record<string, RouteTotals> | undefined;
+  for (const route of control.routes()) {
+    const r = control.ramp(route);
+    if (r?.status !== 'running' && r?.status !== 'paused') continue;
+    const s = stats.routeSnapshot(route);
+    (out ??= {})[route] = { legacy: s.legacy.cumulative, candidate: s.candidate.cumulative };
+  }
+  return out;
 }
 
 /** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */

@@ -15,12 +15,15 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { FileStateStore, LoadResult } from '../state/file-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
 import { Lease } from './lease.js';
-import { mergeGuardSnapshots, type GuardSnapshot, type Merged, type WireRoute } from './snapshots.js';
+import { totalsOfSnapshot } from '../ramp/evidence.js';
+import type { SourceTotals } from '../ramp/runner.js';
+import { mergeGuardSnapshots, type GuardSnapshot, type Merged, type RouteTotals, type WireRoute } from './snapshots.js';
 
 /** What this replica publishes every guard interval: its guard figures and how much it served. */
 export interface LocalFigures {
   routes: Record<string, WireRoute>;
   requests: number;
+  totals?: Record<string, RouteTotals>;
 }
 
 export interface FleetDeps {
@@ -127,11 +130,26 @@ export class Fleet implements FiguresSource {
     return this.last?.routes.get(route);
   }
 
+  /**
+   * The leader's view of a ramping route: every fresh replica's cumulative totals (undefined when
+   * this replica does not judge the merged figures).
+   */
+  totals(route: string): SourceTotals[] | undefined {
+    if (this.mode() !== 'merged') return undefined;
+    const now = this.clock();
+    const maxAge = 2 * this.intervalMs + 500;
+    return this.snapshots.flatMap((s) => {
+      const t = s.totals?.[route];
+      if (!t || now - s.at > maxAge) return [];
+      return [{ source: s.replica, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate) }];
+    });
+  }
+
   /** Publish this replica's figures; the leader then reads and merges everyone's. */
   private async publish(): Promise<void> {
     if (!this.local) return;
-    const { routes, requests } = this.local();
-    const snap: GuardSnapshot = { replica: this.replica, at: this.clock(), leader: this.lease.leads(), requests, routes };
+    const { routes, requests, totals } = this.local();
+    const snap: GuardSnapshot = { replica: this.replica, at: this.clock(), leader: this.lease.leads(), requests, routes, ...(totals ? { totals } : {}) };
     const cmd = this.store.cmd;
     try {
       await cmd.hset(this.store.keys.replicas, this.replica, JSON.stringify(snap));

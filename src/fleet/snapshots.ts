@@ -7,6 +7,7 @@ import type { BackendName } from '../config/schema.js';
 import { distributionOf } from '../guard/figures.js';
 import type { Figures, WindowFigures } from '../guard/rules.js';
 import { newHistogram } from '../stats/series.js';
+import type { Snapshot } from '../stats/snapshot.js';
 
 export interface WireFigures {
   requests: number;
@@ -34,6 +35,14 @@ export interface GuardSnapshot {
   /** Requests this replica has served since it started (for the fleet status). */
   requests: number;
   routes: Record<string, WireRoute>;
+  /** Cumulative totals of the routes whose ramp is under way (the leader judges a hold on them). */
+  totals?: Record<string, RouteTotals>;
+}
+
+/** A route's cumulative snapshots of both backends (what a ramp's hold is judged on). */
+export interface RouteTotals {
+  legacy: Snapshot;
+  candidate: Snapshot;
 }
 
 export function toWire(f: Figures, histogram?: Histogram): WireFigures {

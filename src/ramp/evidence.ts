@@ -2,11 +2,13 @@
 // now minus the totals at the step's start), judged by the guard's own rule tests, with how much
 // evidence each rule still lacks. The guard's 30 s / 5 s windows may never become conclusive at
 // low traffic; a whole hold can. Pure.
+import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { proportionBounds } from '../guard/bounds.js';
 import { judgeRule, type RoutePolicy } from '../guard/policy.js';
 import { RULE_NAMES, type Figures, type RuleResult, type WindowFigures } from '../guard/rules.js';
 import { Counters, newHistogram, type SeriesView } from '../stats/series.js';
+import type { Snapshot } from '../stats/snapshot.js';
 import type { HoldRule } from './policy.js';
 
 /** Totals of one backend at one moment (a copy: the series keeps counting). */
@@ -21,6 +23,35 @@ export function totalsOf(view: SeriesView): Totals {
   const histogram = newHistogram();
   histogram.add(view.histogram);
   return { counters, histogram };
+}
+
+/** Totals of several sources added up (exact: counters add, histograms merge). */
+export function sumTotals(all: readonly Totals[]): Totals {
+  const counters = new Counters();
+  const histogram = newHistogram();
+  for (const t of all) {
+    counters.add(t.counters);
+    if (t.histogram.totalCount > 0) histogram.add(t.histogram);
+  }
+  return { counters, histogram };
+}
+
+/** A cumulative snapshot (from another process) as totals. */
+export function totalsOfSnapshot(s: Snapshot): Totals {
+  const c = new Counters();
+  c.requests = s.requests;
+  c.status = [s.status['1xx'], s.status['2xx'], s.status['3xx'], s.status['4xx'], s.status['5xx']];
+  c.refused = s.errors.refused;
+  c.reset = s.errors.reset;
+  c.timeout = s.errors.timeout;
+  c.other = s.errors.other;
+  c.clientAborts = s.clientAborts;
+  c.unjudged = s.unjudged ?? 0;
+  c.slow = s.slow ?? 0;
+  c.gatewayAnswers = s.gatewayAnswers ?? 0;
+  const histogram = newHistogram();
+  if (s.histogram) histogram.add(hdr.decodeFromCompressedBase64(s.histogram, 32, false));
+  return { counters: c, histogram };
 }
 
 /** What was recorded between `base` and `now` (base undefined: everything in `now`). */

@@ -12,7 +12,7 @@ import { WebhookSender } from '../guard/webhooks.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Stats } from '../stats/store.js';
-import { holdFigures, judgeHold, since, totalsOf, type Totals } from './evidence.js';
+import { holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
 import { planOf, type RampPlan } from './plan.js';
 import { active, breachAction, command, decide, pausedByBreach, type Decision, type Gate, type HoldRule, type RampCommand, type RampState } from './policy.js';
 import { rampView, type RampView } from './view.js';
@@ -31,13 +31,29 @@ export interface RampDeps {
    * apply its steps through the shared state), so that a step is taken once.
    */
   acting?: () => boolean;
+  /**
+   * Cumulative totals of a route per source of traffic, when this process is not the only one:
+   * every worker (a cluster's primary), every replica (the fleet's leader). Undefined: this
+   * process's own series.
+   */
+  totals?(route: string): SourceTotals[] | undefined;
 }
 
-/** Totals of both backends when the current step began (in memory: after a restart, evidence starts afresh). */
-interface Baseline {
-  key: string;
+/** One process's (or replica's) cumulative totals of a route's two backends. */
+export interface SourceTotals {
+  source: string;
   legacy: Totals;
   candidate: Totals;
+}
+
+/**
+ * Totals of every source when the current step began (in memory: after a restart, evidence starts
+ * afresh). A source first seen during the step counts from then; one whose totals went down
+ * (it restarted) counts everything since.
+ */
+interface Baseline {
+  key: string;
+  sources: Map<string, { legacy: Totals | undefined; candidate: Totals | undefined }>;
 }
 
 export class RampRunner {
@@ -190,20 +206,37 @@ export class RampRunner {
 
   /** Both backends' figures since the step began; the baseline is taken at the first look at a step. */
   private holdOf(route: string, key: string, policy: RoutePolicy) {
-    const series = this.deps.stats.route(route);
-    const mono = this.deps.stats.clock();
-    const now = { legacy: totalsOf(series.legacy.cumulative(mono)), candidate: totalsOf(series.candidate.cumulative(mono)) };
-    let base = this.baselines.get(route);
-    if (base?.key !== key) {
-      base = { key, ...now };
-      this.baselines.set(route, base);
-    }
     const slowMs = policy.rules.maxP99Ms;
     const minAge = (b: 'legacy' | 'candidate') => Math.min(slowMs ?? Infinity, this.timeouts[b]);
+    const remote = this.deps.totals?.(route);
+    let sources: SourceTotals[];
+    let inFlight = { legacy: [] as number[], candidate: [] as number[] };
+    if (remote) {
+      sources = remote;
+    } else {
+      const series = this.deps.stats.route(route);
+      const mono = this.deps.stats.clock();
+      sources = [{ source: 'local', legacy: totalsOf(series.legacy.cumulative(mono)), candidate: totalsOf(series.candidate.cumulative(mono)) }];
+      inFlight = { legacy: series.legacy.inFlightAges(mono, minAge('legacy')), candidate: series.candidate.inFlightAges(mono, minAge('candidate')) };
+    }
+    let base = this.baselines.get(route);
+    if (base?.key !== key) {
+      base = { key, sources: new Map(sources.map((x) => [x.source, { legacy: x.legacy, candidate: x.candidate }])) };
+      this.baselines.set(route, base);
+    }
+    const held = { legacy: [] as Totals[], candidate: [] as Totals[] };
+    for (const x of sources) {
+      let b = base.sources.get(x.source);
+      if (!b) base.sources.set(x.source, (b = { legacy: x.legacy, candidate: x.candidate })); // new: from now on
+      for (const k of ['legacy', 'candidate'] as const) {
+        if (b[k] && x[k].counters.requests < b[k]!.counters.requests) b[k] = undefined; // restarted: all of it
+        held[k].push(since(x[k], b[k]));
+      }
+    }
     return {
       seconds: 0,
-      candidate: holdFigures(since(now.candidate, base.candidate), slowMs, series.candidate.inFlightAges(mono, minAge('candidate')), this.timeouts.candidate),
-      legacy: holdFigures(since(now.legacy, base.legacy), slowMs, series.legacy.inFlightAges(mono, minAge('legacy')), this.timeouts.legacy),
+      candidate: holdFigures(sumTotals(held.candidate), slowMs, inFlight.candidate, this.timeouts.candidate),
+      legacy: holdFigures(sumTotals(held.legacy), slowMs, inFlight.legacy, this.timeouts.legacy),
     };
   }
 

@@ -15,6 +15,10 @@ import { Control, type Saved, type Source } from '../control/control.js';
 import { checkPersisted, type PersistedState } from '../control/persisted.js';
 import { CutoverError } from '../errors.js';
 import { Fleet } from '../fleet/fleet.js';
+import { totalsOfSnapshot } from '../ramp/evidence.js';
+import { RampRunner, type SourceTotals } from '../ramp/runner.js';
+import { mergeSnapshots } from '../stats/snapshot.js';
+import type { RouteTotals } from '../fleet/snapshots.js';
 import { GuardRunner, type FiguresSource } from '../guard/runner.js';
 import { createLogger, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -42,6 +46,11 @@ export class Primary {
   readonly logger: Logger;
   readonly control: Control;
   readonly guard: GuardRunner;
+  /** Ramps: the primary takes the steps, judging holds on every worker's totals (or, in a fleet's leader, every replica's). */
+  readonly ramp: RampRunner;
+  /** Every serving worker's cumulative totals of the ramping routes, refreshed every guard interval. */
+  private workerTotals: Array<{ source: string; routes: Record<string, RouteTotals> }> = [];
+  private totalsTimer: NodeJS.Timeout | undefined;
   readonly metrics: Metrics;
   readonly pool: WorkerPool;
   readonly fleet: Fleet | undefined;
@@ -80,7 +89,21 @@ export class Primary {
       for (const s of ['starting', 'serving', 'draining'] as const) g.set({ state: s }, [...this.pool.members.values()].filter((m) => m.state === s).length);
     });
     this.pool = new WorkerPool({ logger: this.logger, replaced, init: () => ({ config: this.config, configFile: options.configFile, state: this.control.toPersisted() }) });
-    this.guard = new GuardRunner({ stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, source: this.figuresSource() }, config);
+    this.ramp = new RampRunner(
+      {
+        stats: this.stats,
+        control: this.control,
+        logger: this.logger,
+        metrics: this.metrics,
+        acting: () => this.fleet?.mode() !== 'follower',
+        totals: (route) => this.fleet?.totals(route) ?? this.rampSources(route),
+      },
+      config,
+    );
+    this.guard = new GuardRunner(
+      { stats: this.stats, control: this.control, logger: this.logger, metrics: this.metrics, source: this.figuresSource(), breach: this.ramp },
+      config,
+    );
     // Every change (API, guard, reload, another replica's) reaches every worker.
     this.control.onChange(() => this.broadcastState());
     this.admin = config.admin.enabled
@@ -101,6 +124,7 @@ export class Primary {
           reload: options.configFile ? (by) => this.reload(by) : undefined,
           restart: (by) => this.restart(by),
           report: async () => reportOf(this.config, this.control, await this.dataPlaneView(), this.startedAt),
+          ramp: this.ramp,
         })
       : undefined;
   }
@@ -128,7 +152,9 @@ export class Primary {
       throw new CutoverError('WORKERS_FAILED', 500, `the workers did not start: ${err.message}`);
     });
     this.logger.info({ address: `http://${hostPort(this.proxyAddress)}`, workers: n, pids: this.pool.serving().map((m) => m.pid) }, 'proxy listening');
-    if (this.fleet) await this.fleet.start(() => this.pool.wire());
+    if (this.fleet) await this.fleet.start(() => ({ ...this.pool.wire(), totals: this.mergedTotals() }));
+    this.totalsTimer = setInterval(() => void this.refreshTotals(), this.config.guard.intervalMs);
+    this.totalsTimer.unref();
     if (this.admin) {
       try {
         await this.admin.listen({ host: this.config.admin.host, port: this.config.admin.port });
@@ -140,6 +166,7 @@ export class Primary {
       this.logger.info({ address: `http://${hostPort(this.adminAddress)}` }, 'admin listening');
     }
     this.guard.start();
+    this.ramp.start();
     return this;
   }
 
@@ -166,12 +193,15 @@ export class Primary {
     this.closing ??= (async () => {
       this.shuttingDown = true;
       this.guard.stop();
+      this.ramp.stop();
+      clearInterval(this.totalsTimer);
       this.logger.info({ graceMs, workers: this.pool.members.size }, 'shutdown: not ready, workers stop accepting and finish in-flight requests');
       await (this.draining ?? this.pool.close(graceMs));
       await this.control.flush();
       await this.fleet?.close();
       await this.admin?.close();
       await this.guard.close();
+      await this.ramp.close();
       this.metrics.close();
       this.logger.info({ stateFile: this.stateFile }, 'shutdown: done, state flushed');
     })();
@@ -240,6 +270,47 @@ export class Primary {
   }
 
   /** The primary's half of a new config: routes in the control state, the guard's rules and interval. */
+  /** Ask every worker for its cumulative totals of the routes whose ramp is under way. */
+  private async refreshTotals(): Promise<void> {
+    const ramping = this.control.routes().filter((r) => {
+      const status = this.control.ramp(r)?.status;
+      return status === 'running' || status === 'paused';
+    });
+    if (ramping.length === 0) {
+      this.workerTotals = [];
+      return;
+    }
+    const answers = await this.pool.askAll({ kind: 'data-plane' });
+    this.workerTotals = answers.flatMap(({ member, value }) => {
+      if (!value) return [];
+      const routes: Record<string, RouteTotals> = {};
+      for (const r of ramping) {
+        const v = value.routes[r];
+        if (v) routes[r] = { legacy: v.legacy.cumulative, candidate: v.candidate.cumulative };
+      }
+      return [{ source: `worker-${member.pid}`, routes }];
+    });
+  }
+
+  /** The hold's sources for a route: one per worker. */
+  private rampSources(route: string): SourceTotals[] {
+    return this.workerTotals.flatMap((w) => {
+      const t = w.routes[route];
+      return t ? [{ source: w.source, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate) }] : [];
+    });
+  }
+
+  /** This replica's totals for the fleet: its workers' added up. */
+  private mergedTotals(): Record<string, RouteTotals> | undefined {
+    let out: Record<string, RouteTotals> | undefined;
+    const routes = new Set(this.workerTotals.flatMap((w) => Object.keys(w.routes)));
+    for (const r of routes) {
+      const all = this.workerTotals.flatMap((w) => (w.routes[r] ? [w.routes[r]] : []));
+      (out ??= {})[r] = { legacy: mergeSnapshots(all.map((t) => t.legacy)), candidate: mergeSnapshots(all.map((t) => t.candidate)) };
+    }
+    return out;
+  }
+
   private applyControlPlane(effective: Config): void {
     const names = new Set(effective.routes.map((r) => r.name));
     for (const r of effective.routes) this.control.split(r.name, r.candidatePercent);
@@ -247,6 +318,7 @@ export class Primary {
     this.stats.retain(names);
     this.config = effective;
     this.guard.configure(effective);
+    this.ramp.configure(effective);
     this.pool.intervalMs = effective.guard.intervalMs;
     this.logger.level = effective.log.level;
   }
