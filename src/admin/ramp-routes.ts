@@ -17,20 +17,25 @@ export function registerRampRoutes(app: FastifyInstance, deps: AdminDeps): void 
           schema: {
             body: {
               type: 'object',
-              description: `{"route"?: "name" (every route with a ramp when absent), "reason"?: "text"${cmd === 'promote' ? ', "full"?: true (100 % now, also while paused)' : ''}} or no body`,
+              description: `{"route"?: "name" (every route with a ramp when absent), "reason"?: "text"${cmd === 'promote' ? ', "full"?: true (100 % now, also while paused), "fromStep"?: the step it promotes from' : ''}} or no body`,
               additionalProperties: false,
               properties: {
                 route: { type: 'string', minLength: 1, description: 'the name of a route with a ramp' },
                 reason: { type: 'string', maxLength: 500, description: 'a short text saying why (at most 500 characters)' },
-                ...(cmd === 'promote' ? { full: { type: 'boolean', description: 'true or false' } } : {}),
+                ...(cmd === 'promote'
+                  ? {
+                      full: { type: 'boolean', description: 'true or false' },
+                      fromStep: { type: 'integer', minimum: 1, description: 'the step (1-based) to promote from: a repeat of the call, made once the ramp moved on, changes nothing' },
+                    }
+                  : {}),
               },
             },
           },
         },
         async (req, reply) => {
-          const b = (req.body ?? {}) as { route?: string; reason?: string; full?: boolean };
+          const b = (req.body ?? {}) as { route?: string; reason?: string; full?: boolean; fromStep?: number };
           const which: RampCommand = cmd === 'promote' && b.full === true ? 'promote-full' : cmd;
-          const { changes, saved } = ramp.command(which, { route: b.route, reason: b.reason, source: sourceOf(req) });
+          const { changes, saved } = ramp.command(which, { route: b.route, reason: b.reason, source: sourceOf(req), fromStep: b.fromStep });
           return answer(reply, control, saved, () => ({ changes, ...ramp.status() }));
         },
       );

@@ -35,7 +35,8 @@ export const migrationCommands: Record<string, Command> = {
 
   start           set the first step; each next step needs the hold and healthy evidence
   pause, resume   hold the current step for a person, and let it go on
-  promote         the next step now; --full: 100 % now (also while paused)
+  promote         the next step now (with --route: from the step it sees, so a repeat changes
+                  nothing); --full: 100 % now (also while paused)
   abort           back to 0 %; the ramp ends aborted
   status          per route: state, step i/N, weights, time left, evidence so far vs needed
   --route NAME    one route (default: every route with a ramp)`,
@@ -53,6 +54,11 @@ export const migrationCommands: Record<string, Command> = {
       }
       const body: Record<string, unknown> = { route, reason: v.reason };
       if (v.full) body.full = true;
+      if (args[0] === 'promote' && !v.full && route !== undefined) {
+        // From the step seen now: run twice (or by two people at once), it promotes once.
+        const seen = (await callAdmin<{ routes: Record<string, RampView> }>(target, 'GET', '/api/v1/ramp')).routes[route];
+        if (typeof seen?.step === 'number') body.fromStep = seen.step;
+      }
       const r = await callAdmin<{ changes: Change[]; routes: Record<string, RampView> }>(target, 'POST', `/api/v1/ramp/${args[0]}`, body);
       warnNotSaved(r);
       if (v.json) return printJson(r), 0;

@@ -134,13 +134,15 @@ export class RampRunner {
   }
 
   /** An operator command on one route, or on every route with a ramp. */
-  command(cmd: RampCommand, by: By & { route?: string }): ReturnType<Control['applyRamp']> & { routes: string[] } {
-    const routes = by.route === undefined ? [...this.plans.keys()] : [by.route];
+  command(cmd: RampCommand, by: By & { route?: string; fromStep?: number }): ReturnType<Control['applyRamp']> & { routes: string[] } {
+    let routes = by.route === undefined ? [...this.plans.keys()] : [by.route];
     if (by.route !== undefined && !this.plans.has(by.route)) {
       const known = this.deps.control.routes().includes(by.route);
       throw new CutoverError(known ? 'ramp_not_configured' : 'unknown_route', known ? 409 : 404, known ? `route ${by.route} has no ramp in the config (routes[].ramp)` : `no route named "${by.route}"`);
     }
     if (routes.length === 0) throw new CutoverError('ramp_not_configured', 409, 'no route has a ramp in the config (routes[].ramp)');
+    // A promote "from step n" is idempotent: once the ramp has left step n, a repeat changes nothing.
+    if (cmd === 'promote' && by.fromStep !== undefined) routes = routes.filter((r) => this.deps.control.ramp(r)?.step === by.fromStep! - 1);
     const now = this.clock();
     const transitions = routes.map((route) => ({ route, t: command(cmd, route, this.plans.get(route)!, this.deps.control.ramp(route), now, by.reason) }));
     const applied = transitions.filter((x) => x.t !== null).map(({ route, t }) => this.deps.control.applyRamp(route, t!, { source: by.source, reason: by.reason ?? cmd }));
