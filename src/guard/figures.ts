@@ -40,7 +40,7 @@ export function distributionOf(h: Histogram): LatencyDistribution {
 }
 
 /** Recorded values above `us` in an HDR histogram. */
-function countAbove(h: Histogram, us: number): number {
+export function countAbove(h: Histogram, us: number): number {
   let n = 0;
   const it = (h as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
   it.reset();

@@ -5,6 +5,7 @@
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { proportionBounds } from '../guard/bounds.js';
+import { countAbove, distributionOf } from '../guard/figures.js';
 import { judgeRule, type RoutePolicy } from '../guard/policy.js';
 import { RULE_NAMES, type Figures, type RuleResult, type WindowFigures } from '../guard/rules.js';
 import { Counters, newHistogram, type SeriesView } from '../stats/series.js';
@@ -77,18 +78,6 @@ export function since(now: Totals, base: Totals | undefined): Totals {
   return { counters, histogram };
 }
 
-/** Values above `us` in an HDR histogram. */
-function countAbove(h: Histogram, us: number): number {
-  if (h.totalCount === 0) return 0;
-  let n = 0;
-  const it = (h as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
-  it.reset();
-  while (it.hasNext()) {
-    const v = it.next();
-    if (v.valueIteratedTo > us) n += v.countAtValueIteratedTo;
-  }
-  return n;
-}
 
 /**
  * One backend's figures over the hold. Slow requests are counted from the histogram against the
@@ -104,11 +93,7 @@ export function holdFigures(t: Totals, slowMs: number | null, inFlightMs: number
     slow: slowMs === null ? 0 : countAbove(h, slowMs * 1000),
     inFlightMs,
     timeoutMs,
-    latency: {
-      count: h.totalCount,
-      valueAtRank: (rank) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(Math.min(100, (100 * rank) / h.totalCount)) / 1000),
-      countAbove: (ms) => countAbove(h, ms * 1000),
-    },
+    latency: distributionOf(h),
   };
 }
 
