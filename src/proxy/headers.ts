@@ -38,13 +38,17 @@ const append = (prior: string | string[] | undefined, value: string) =>
 
 /**
  * The header list sent upstream, as undici's flat [name, value, ...] array (keeps the client's
- * duplicates and order). Returns the request id it kept or created.
+ * duplicates and order). Returns the request id it kept or created; undefined when the request
+ * carries more than one Host field, which RFC 9112 section 3.2 says to refuse (400): checked in
+ * the same pass over the fields, so it costs the request path nothing more.
  */
-export function upstreamHeaders(req: IncomingMessage, out: string[]): string {
+export function upstreamHeaders(req: IncomingMessage, out: string[]): string | undefined {
   const listed = connectionListed(req.headers.connection);
   const raw = req.rawHeaders;
+  let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
+    if (name === 'host' && ++hosts > 1) return undefined;
     if (HOP_BY_HOP.has(name) || REWRITTEN.has(name) || listed?.has(name)) continue;
     out.push(raw[i], raw[i + 1]);
   }

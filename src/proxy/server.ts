@@ -124,8 +124,6 @@ export class ProxyServer {
       return this.answer(res, '', 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
     }
     if (tooManyHeaders(req)) return this.answer(res, '', 431, 'too_many_headers', `more than ${MAX_REQUEST_HEADERS} header fields`);
-    // RFC 9112 section 3.2: a request with more than one Host field gets 400.
-    if (hostCount(req.rawHeaders) > 1) return this.answer(res, '', 400, 'bad_host', 'the request has more than one Host header');
     const target = normalizeTarget(url);
     if (!target) return this.answer(res, '', 400, 'bad_path', BAD_PATH);
     const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
@@ -136,6 +134,8 @@ export class ProxyServer {
     const cluster = table.clusters[backend];
     const headers: string[] = [];
     const requestId = upstreamHeaders(req, headers);
+    // RFC 9112 section 3.2: a request with more than one Host field gets 400 (before any backend).
+    if (requestId === undefined) return this.answer(res, '', 400, 'bad_host', 'the request has more than one Host header');
     const h = req.headers;
     const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
     const x = new Exchange(
@@ -210,7 +210,8 @@ export class ProxyServer {
       return refuse('503 Service Unavailable');
     }
     const target = normalizeTarget(req.url ?? '/');
-    if (!target || tooManyHeaders(req) || hostCount(req.rawHeaders) > 1) {
+    const upstream = target && upgradeRequestHeaders(req); // undefined: more than one Host field
+    if (!target || tooManyHeaders(req) || !upstream) {
       this.stats.answer('', target && tooManyHeaders(req) ? 431 : 400);
       return refuse(target && tooManyHeaders(req) ? '431 Request Header Fields Too Large' : '400 Bad Request');
     }
@@ -257,7 +258,7 @@ export class ProxyServer {
       this.upgradeTimers.delete(socket);
       record(0, null); // the client left before the upstream answered
     });
-    req.headers = upgradeRequestHeaders(req).headers; // the rules of plain requests, plus Connection/Upgrade
+    req.headers = upstream.headers; // the rules of plain requests, plus Connection/Upgrade
     this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
       if (timedOut) return; // already answered 504 and counted; this is the abandoned upstream
       const kind = errorKind(err);
@@ -349,14 +350,4 @@ export class ProxyServer {
   get closing(): boolean {
     return this.exchangeOptions.closing;
   }
-}
-
-/** How many Host fields a request carries (node keeps only the first in req.headers). */
-function hostCount(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === 4 && name.toLowerCase() === 'host') n++;
-  }
-  return n;
 }

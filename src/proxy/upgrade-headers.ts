@@ -5,10 +5,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { upstreamHeaders } from './headers.js';
 
-/** Header object for http-proxy (which sends `req.headers` upstream), and the request id. */
-export function upgradeRequestHeaders(req: IncomingMessage): { headers: IncomingHttpHeaders; requestId: string } {
+/** Header object for http-proxy (which sends `req.headers` upstream), and the request id; undefined: more than one Host field. */
+export function upgradeRequestHeaders(req: IncomingMessage): { headers: IncomingHttpHeaders; requestId: string } | undefined {
   const flat: string[] = [];
   const requestId = upstreamHeaders(req, flat);
+  if (requestId === undefined) return undefined;
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i].toLowerCase();
