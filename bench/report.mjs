@@ -44,7 +44,7 @@ export function renderThroughput(r) {
     ];
   });
   const out = [
-    `throughput: ${r.connections} connections, ${r.durationSeconds} s measured after ${r.warmupSeconds} s warm-up, split ${100 - r.candidatePercent}/${r.candidatePercent}`,
+    `throughput: ${r.connections} connections, ${r.durationSeconds} s measured after ${r.warmupSeconds} s warm-up, split ${100 - r.candidatePercent}/${r.candidatePercent}${(r.rounds ?? 1) > 1 ? `; ${r.rounds} interleaved rounds, medians shown` : ''}`,
     table(header, rows),
     `  latency: 2xx responses as seen by autocannon, microsecond resolution; candidate: share of requests the candidate backend served (its own count)`,
     `  proxy CPU: the proxy process, % of one core, and its CPU time per request; load CPU: autocannon + both backends, % of one core; other CPU: every other process on the machine`,
@@ -82,6 +82,15 @@ export function renderThroughput(r) {
     out.push(
       `  cutover vs bare undici: ${times(b.cpuPerRequestVsBareUndici)} CPU per request, ${times(b.peakRssVsBareUndici)} peak RSS (what routing, split, stats and the admin cost); cutover vs nginx: ${times(b.p99VsNginx)} p99`,
     );
+    if (b.libsPeakRssVsBareUndici !== null && b.libsPeakRssVsBareUndici !== undefined) {
+      out.push(`  bare undici with cutover's libraries loaded (fastify + prom-client /metrics, pino, hdr-histogram-js, yaml, TypeBox, jStat) and nothing else: ${times(b.libsPeakRssVsBareUndici)} peak RSS`);
+    }
+    const list = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
+    if (b.rounds && b.rounds.cpuPerRequestVsBareUndici.length > 1) {
+      out.push(
+        `  per round (ratios within each round, the median above): CPU x bare ${list(b.rounds.cpuPerRequestVsBareUndici)}; peak RSS x bare ${list(b.rounds.peakRssVsBareUndici)}; p99 x nginx ${list(b.rounds.p99VsNginx)}`,
+      );
+    }
   }
   for (const row of r.rows) {
     if (row.errors + row.timeouts + row.non2xx > 0) {

@@ -31,8 +31,8 @@ import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
-  // Each target: warm-up + measured run + start/stop; four targets, with room to spare.
-  throughput: { run: throughputScenario, budgetSeconds: (o) => 4 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
+  // Each target: warm-up + measured run + start/stop; five targets per round, with room to spare.
+  throughput: { run: throughputScenario, budgetSeconds: (o) => o.rounds * 5 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
   // In process, no servers: the guard's evaluation cost with 100 routes.
   'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
@@ -54,10 +54,12 @@ const USAGE = `Usage: node bench/run.mjs [options]      (npm run bench -- [optio
   --duration S      measured seconds per target (default 10; 3 with --quick)
   --connections N   autocannon connections (default 50)
   --warmup S        warm-up seconds before each measured run (default 2; 1 with --quick)
+  --rounds N        throughput: measure every target N times, interleaved; medians and per-round
+                    ratios (default 3; 1 with --quick)
   --guard-healthy S guard: healthy seconds before the candidate fails (default 35, so the guard's
                     30 s window is full of healthy history; 8 with --quick)
   --guard-runs N    guard: measurements, each with a fresh cutover (default 3; 1 with --quick)
-  --quick           a short smoke run: --duration 3 --warmup 1 --guard-healthy 8 --guard-runs 1
+  --quick           a short smoke run: --duration 3 --warmup 1 --rounds 1 --guard-healthy 8 --guard-runs 1
   --scenario NAME   run only this scenario (repeatable): ${Object.keys(SCENARIOS).join(', ')}
   --no-pin          do not pin processes to cores with taskset
   --help            this text`;
@@ -72,6 +74,7 @@ function parseOptions(argv) {
       duration: { type: 'string' },
       connections: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       'guard-healthy': { type: 'string' },
       'guard-runs': { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -93,6 +96,7 @@ function parseOptions(argv) {
     durationSeconds: count('duration', values.duration, values.quick ? 3 : 10, 1),
     connections: count('connections', values.connections, 50, 1),
     warmupSeconds: count('warmup', values.warmup, values.quick ? 1 : 2, 0),
+    rounds: count('rounds', values.rounds, values.quick ? 1 : 3, 1),
     guardHealthySeconds: count('guard-healthy', values['guard-healthy'], values.quick ? 8 : 35, 1),
     guardRuns: count('guard-runs', values['guard-runs'], values.quick ? 1 : 3, 1),
     quick: values.quick,

@@ -6,6 +6,10 @@
 // through cutover and nginx. What cutover costs above this is what its features cost; what this
 // costs above nginx is what Node.js costs.
 //
+// With --with-libs it also loads the libraries cutover's single process carries (fastify with a
+// prom-client /metrics on a second port, pino, hdr-histogram-js, yaml, TypeBox, jStat) and forwards
+// exactly as before: what those libraries alone cost in memory, with none of cutover's own code.
+//
 // Run as its own process on the proxy core (`node bench/lib/bare-undici-proxy.mjs --upstream
 // URL=WEIGHT ...`); startBareUndici() below does that for the bench. Prints one JSON line
 // `{"msg":"proxy listening","address":...}` when ready; exits on SIGTERM/SIGINT or when stdin closes.
@@ -19,8 +23,8 @@ import { pinned } from './pin.mjs';
 const SCRIPT = fileURLToPath(import.meta.url);
 
 /** Start the bare proxy in front of `upstreams` ([{ url, weight }]); resolves { name, url, pid, proc }. */
-export async function startBareUndici(ctx, { upstreams, name = 'bare-undici' }) {
-  const args = upstreams.flatMap((u) => ['--upstream', `${u.url}=${u.weight}`]);
+export async function startBareUndici(ctx, { upstreams, name = 'bare-undici', withLibs = false }) {
+  const args = [...upstreams.flatMap((u) => ['--upstream', `${u.url}=${u.weight}`]), ...(withLibs ? ['--with-libs'] : [])];
   const [cmd, cmdArgs] = pinned(ctx.pins, 'proxy', process.execPath, [SCRIPT, ...args]);
   const proc = await ctx.procs.start({ name, cmd, args: cmdArgs, ready: (line) => addressFromLogLine(line, 'proxy listening') });
   return { name, url: proc.readyValue, pid: proc.pid, proc };
@@ -74,8 +78,26 @@ class Forward {
   }
 }
 
-function main() {
-  const { values } = parseArgs({ options: { upstream: { type: 'string', multiple: true, default: [] }, host: { type: 'string', default: '127.0.0.1' } } });
+/** Load what cutover loads besides undici, and serve /metrics the way cutover's admin does. */
+async function loadLibs(host) {
+  const [{ default: fastify }, prom, hdr, { pino }, yaml, typebox, jstat] = await Promise.all(
+    ['fastify', 'prom-client', 'hdr-histogram-js', 'pino', 'yaml', '@sinclair/typebox/value', 'jstat'].map((m) => import(m)),
+  );
+  const registry = new prom.Registry();
+  prom.collectDefaultMetrics({ register: registry });
+  const histograms = [hdr.build({ bitBucketSize: 32, autoResize: true, numberOfSignificantValueDigits: 3 })];
+  const log = pino({ level: 'info' });
+  const admin = fastify();
+  admin.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  await admin.listen({ host, port: 0 });
+  return { keep: [registry, histograms, log, yaml, typebox, jstat], close: () => admin.close() };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { upstream: { type: 'string', multiple: true, default: [] }, host: { type: 'string', default: '127.0.0.1' }, 'with-libs': { type: 'boolean', default: false } },
+  });
+  const libs = values['with-libs'] ? await loadLibs(values.host) : undefined;
   // "URL=WEIGHT": a pool per upstream; `order` lists pool indexes by weight (9 legacy, 1 candidate).
   const upstreams = values.upstream.map((s) => {
     const at = s.lastIndexOf('=');
@@ -105,7 +127,7 @@ function main() {
   const stop = () => {
     server.close();
     server.closeAllConnections();
-    Promise.all(pools.map((p) => p.destroy())).finally(() => process.exit(0));
+    Promise.all([...pools.map((p) => p.destroy()), libs?.close()]).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -117,4 +139,9 @@ function gcd(a, b) {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-if (process.argv[1] === SCRIPT) main();
+if (process.argv[1] === SCRIPT) {
+  main().catch((err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    process.exit(1);
+  });
+}

@@ -1,11 +1,13 @@
 // The throughput scenario of issue 2: the same load (connections, duration, warm-up) straight at
 // the legacy backend (the baseline), through cutover with a 90/10 split, through a bare undici
 // proxy (bench/lib/bare-undici-proxy.mjs: what Node.js + undici cost without cutover's features)
-// with the same 90/10 share, and through nginx with weights 9/1 when it is installed. Every proxy
-// runs alone on the proxy core. Returns plain data; bench/report.mjs turns it into a table.
+// with the same 90/10 share, through that proxy with cutover's libraries loaded (what they alone
+// cost in memory), and through nginx with weights 9/1 when it is installed. Every proxy runs alone
+// on the proxy core. With --rounds N, all of it N times, interleaved; the table shows medians and
+// the ratios are taken within each round. Returns plain data; bench/report.mjs renders it.
 import { servedCount, startBackend } from '../lib/backends.mjs';
 import { startBareUndici } from '../lib/bare-undici-proxy.mjs';
-import { compare } from '../lib/compare.mjs';
+import { compare, median } from '../lib/compare.mjs';
 import { startCutover } from '../lib/cutover.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { findNginx, startNginx } from '../lib/nginx.mjs';
@@ -14,34 +16,71 @@ import { allProcessesCpu, busiestOthers, cpuSeconds, machineBusySeconds, memoryO
 const CANDIDATE_PERCENT = 10;
 
 export async function throughputScenario(ctx) {
-  const { connections, durationSeconds, warmupSeconds } = ctx.opts;
-  const result = { scenario: 'throughput', connections, durationSeconds, warmupSeconds, candidatePercent: CANDIDATE_PERCENT, rows: [], failures: [], notes: [] };
+  const { connections, durationSeconds, warmupSeconds, rounds } = ctx.opts;
+  const result = { scenario: 'throughput', connections, durationSeconds, warmupSeconds, rounds, candidatePercent: CANDIDATE_PERCENT, rows: [], runs: {}, failures: [], notes: [] };
   const legacy = await startBackend(ctx, 'legacy');
   const candidate = await startBackend(ctx, 'candidate');
   const backends = [legacy, candidate];
   ctx.log(`backends: legacy ${legacy.url} (pid ${legacy.pid}), candidate ${candidate.url} (pid ${candidate.pid})`);
+  const upstreams = [{ url: legacy.url, weight: 100 - CANDIDATE_PERCENT }, { url: candidate.url, weight: CANDIDATE_PERCENT }];
+  const nginxBin = findNginx();
+  // Every round measures every target once, in the same order, each proxy a fresh process: the
+  // machine's drift over the run hits all of them alike, and the ratios are taken per round.
+  const targets = [
+    { target: 'cutover', start: () => startCutover(ctx, { legacy, candidate, candidatePercent: CANDIDATE_PERCENT }) },
+    { target: 'bare-undici', start: () => startBareUndici(ctx, { upstreams }) },
+    { target: BARE_WITH_LIBS, start: () => startBareUndici(ctx, { upstreams, name: BARE_WITH_LIBS, withLibs: true }) },
+    ...(nginxBin ? [{ target: 'nginx', start: () => startNginx(ctx, { bin: nginxBin, upstreams }) }] : []),
+  ];
+  if (!nginxBin) result.notes.push('nginx not found on PATH: no nginx baseline, no ratios to nginx');
   try {
-    result.rows.push(await measure(ctx, { target: 'direct', url: legacy.url, backends, expectedCandidateShare: 0 }));
-
-    await throughProxy(ctx, result, backends, 'cutover', () => startCutover(ctx, { legacy, candidate, candidatePercent: CANDIDATE_PERCENT }));
-
-    const upstreams = [{ url: legacy.url, weight: 100 - CANDIDATE_PERCENT }, { url: candidate.url, weight: CANDIDATE_PERCENT }];
-    await throughProxy(ctx, result, backends, 'bare-undici', () => startBareUndici(ctx, { upstreams }));
-
-    const nginxBin = findNginx();
-    if (nginxBin) {
-      await throughProxy(ctx, result, backends, 'nginx', () => startNginx(ctx, { bin: nginxBin, upstreams }));
-    } else {
-      result.notes.push('nginx not found on PATH: no nginx baseline, no ratios to nginx');
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) ctx.log(`round ${round} of ${rounds}`);
+      const rows = [await measure(ctx, { target: 'direct', url: legacy.url, backends, expectedCandidateShare: 0 })];
+      for (const t of targets) {
+        const row = await throughProxy(ctx, result, backends, t.target, t.start);
+        if (row) rows.push(row);
+      }
+      for (const row of rows) (result.runs[row.target] ??= []).push({ ...row, round });
     }
   } finally {
     await Promise.all(backends.map((b) => ctx.procs.stop(b.proc)));
   }
-  Object.assign(result, compare(result.rows));
+  result.rows = Object.values(result.runs).map(medianRow);
+  Object.assign(result, compare(result.rows, result.runs));
   return result;
 }
 
-/** Start a proxy, measure through it, stop it. A proxy that cannot start is a failure, not a throw. */
+/** The bare undici proxy that also loads cutover's libraries (see bench/lib/bare-undici-proxy.mjs). */
+export const BARE_WITH_LIBS = 'bare-undici+libs';
+
+/** One row for a target over its rounds: the median of each figure, counts summed. */
+function medianRow(runs) {
+  if (runs.length === 1) return runs[0];
+  const m = (get) => median(runs.map(get));
+  const sum = (get) => runs.reduce((s, r) => s + get(r), 0);
+  const served = { legacy: sum((r) => r.split.served.legacy), candidate: sum((r) => r.split.served.candidate) };
+  const total = served.legacy + served.candidate;
+  const first = runs[0];
+  return {
+    ...first,
+    round: undefined,
+    reqPerSec: m((r) => r.reqPerSec),
+    completed: sum((r) => r.completed),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    non2xx: sum((r) => r.non2xx),
+    latencyMs: Object.fromEntries(Object.keys(first.latencyMs).map((k) => [k, m((r) => r.latencyMs[k])])),
+    split: { served, candidateShare: total > 0 ? served.candidate / total : null, expectedCandidateShare: first.split.expectedCandidateShare },
+    cpuPercent: Object.fromEntries(Object.keys(first.cpuPercent).map((k) => [k, m((r) => r.cpuPercent[k])])),
+    proxyCpuUsPerRequest: m((r) => r.proxyCpuUsPerRequest),
+    proxyRssMiB: first.proxyRssMiB ? { idle: m((r) => r.proxyRssMiB.idle), peak: m((r) => r.proxyRssMiB.peak) } : null,
+    busiestOtherProcesses: runs.flatMap((r) => r.busiestOtherProcesses),
+    proxyOutputTail: runs.flatMap((r) => r.proxyOutputTail ?? []),
+  };
+}
+
+/** Start a proxy, measure through it, stop it; the row. A proxy that cannot start is a failure (undefined), not a throw. */
 async function throughProxy(ctx, result, backends, target, start) {
   let proxy;
   try {
@@ -50,7 +89,7 @@ async function throughProxy(ctx, result, backends, target, start) {
     if (ctx.signal.aborted) throw err;
     result.failures.push(`${target} could not start: ${err.message}`);
     ctx.log(`${target} could not start: ${err.message}`);
-    return;
+    return undefined;
   }
   ctx.log(`${target}: ${proxy.url} (pid ${proxy.pid}${proxy.version ? `, nginx ${proxy.version}` : ''})`);
   try {
@@ -58,7 +97,7 @@ async function throughProxy(ctx, result, backends, target, start) {
     if (proxy.proc.exit) result.failures.push(`${target} exited during the run: ${JSON.stringify(proxy.proc.exit)}`);
     // What the proxy said, when something went wrong through it.
     if (row.errors + row.timeouts + row.non2xx > 0 || proxy.proc.exit) row.proxyOutputTail = [...proxy.proc.tail];
-    result.rows.push(row);
+    return row;
   } finally {
     const exit = await ctx.procs.stop(proxy.proc);
     if (exit?.killed) result.notes.push(`${target} ignored SIGTERM for 5 s and was killed`);
