@@ -57,11 +57,18 @@ export interface ExchangeOptions {
 /** undici's codes for a request it will not send as given: the client's error, not the backend's. */
 const REFUSED_BY_UNDICI = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
-export class Exchange implements Dispatcher.DispatchHandler {
+/**
+ * One request. It is its own entry in the series' in-flight set (`started`: the first dispatch)
+ * from the first dispatch to the record, retries included: one object per request, no closures
+ * on the common path.
+ */
+export class Exchange implements Dispatcher.DispatchHandler, InFlight {
   private controller: Controller | undefined;
-  private started = 0;
-  /** In the series' in-flight set from the first dispatch to the record (retries included). */
+  /** Monotonic ms of the first dispatch (InFlight). */
+  started = 0;
   private readonly flight: InFlight = { started: 0 };
+  /** Monotonic ms of the current attempt. */
+  private attemptStarted = 0;
   private latencyUs = 0;
   private responded = false;
   private clientGone = false;
@@ -82,16 +89,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly dispatchOptions: Dispatcher.DispatchOptions,
     readonly requestId: string,
     private readonly opts: ExchangeOptions,
-  ) {
-    res.once('close', this.onClientClose);
-  }
+  ) {}
 
   start(): void {
     // A retry goes to another node than the one that just failed.
     this.node = this.cluster.next(this.attempts > 0 ? this.node : undefined);
     this.attempts++;
-    this.started = this.opts.now();
+    this.attemptStarted = this.opts.now();
     if (this.attempts === 1) {
+      this.started = this.attemptStarted;
       this.flight.started = this.started;
       this.series.inFlight.add(this.flight);
     }
@@ -99,33 +105,30 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.node.pool.dispatch(this.dispatchOptions, this);
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client's response closed (the server's one 'close' listener calls this). */
+  clientClosed(): void {
     if (this.res.writableFinished || this.outcome !== '') return;
     this.clientGone = true;
     // A client that gives up before any response says nothing about the backend yet. When the
     // request went out whole, keep it going until the slow threshold, so that a backend that
     // hangs behind impatient clients is still seen as slow (and one that answers, as fine).
-    const watchMs = this.series.watchAbortedMs - (this.opts.now() - this.started);
+    const watchMs = this.series.watchAbortedMs - (this.opts.now() - this.attemptStarted);
     const sent = this.dispatchOptions.body === null || this.req.complete;
     if (!this.responded && sent && watchMs > 0) {
-      this.watch = setTimeout(this.abandon, watchMs);
+      this.watch = setTimeout(() => this.abandon(), watchMs);
       return;
     }
     this.abandon();
-  };
+  }
 
   /** Stop the upstream request of a client that has gone. */
-  private readonly abandon = (): void => {
+  private abandon(): void {
     this.watch = undefined;
     // Before dispatch reaches onRequestStart there is no controller yet; it aborts there.
     if (this.controller && !this.controller.aborted) this.controller.abort(new ClientGoneError());
-  };
+  }
 
   private waitingDrain = false;
-  private readonly resume = (): void => {
-    this.waitingDrain = false;
-    this.controller?.resume();
-  };
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;
@@ -140,7 +143,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // The watched upstream answered after all: that is the evidence; the body is not needed.
       this.responded = true;
       this.status = statusCode;
-      this.latencyUs = (now - this.started) * 1000;
+      this.latencyUs = (now - this.attemptStarted) * 1000;
       clearTimeout(this.watch);
       this.watch = undefined;
       c.abort(new ClientGoneError());
@@ -157,14 +160,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.res.writeHead(statusCode, out);
     this.responded = true;
     this.status = statusCode;
-    this.latencyUs = (now - this.started) * 1000;
+    this.latencyUs = (now - this.attemptStarted) * 1000;
   }
 
   onResponseData(c: Controller, chunk: Buffer): void {
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       c.pause();
-      this.res.once('drain', this.resume);
+      this.res.once('drain', () => {
+        this.waitingDrain = false;
+        this.controller?.resume();
+      });
       destroyIfNoDrain(this.res, this.cluster.responseMs);
     }
   }
@@ -180,7 +186,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // Without a response, the record carries the request's age: slow if it passed the
       // threshold. A watched upstream that failed on its own (timeout, reset) is still evidence.
       const kind = err instanceof ClientGoneError ? null : errorKind(err);
-      if (!this.responded) this.latencyUs = (this.opts.now() - this.started) * 1000;
+      if (!this.responded) this.latencyUs = (this.opts.now() - this.attemptStarted) * 1000;
       if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
       this.finish(kind ?? 'aborted', kind);
       return;
@@ -210,7 +216,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     // A timeout is a latency of at least the timeout; other failures have none.
-    this.latencyUs = (this.opts.now() - this.started) * 1000;
+    this.latencyUs = (this.opts.now() - this.attemptStarted) * 1000;
     if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
     const f = FAILURE[kind];
     if (this.opts.closing) this.res.shouldKeepAlive = false;

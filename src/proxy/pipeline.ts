@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+/** Told when a response is over (finished, or its connection gone), before the next one starts. */
+type OnClose = (res: ServerResponse) => void;
 
 interface Line {
   busy: boolean;
@@ -18,11 +20,16 @@ interface Line {
 
 const lines = new WeakMap<Socket, Line>();
 
-/** Wrap a request handler so that each connection has at most one request in progress. */
-export function oneAtATime(handler: Handler): Handler {
+/**
+ * Wrap a request handler so that each connection has at most one request in progress. `onClose`
+ * is the one 'close' listener a response gets (listeners are a measurable share of the request
+ * path's cost, so the server's bookkeeping shares this one).
+ */
+export function oneAtATime(handler: Handler, onClose: OnClose): Handler {
   const run = (line: Line, socket: Socket, req: IncomingMessage, res: ServerResponse): void => {
     line.busy = true;
-    res.once('close', () => {
+    res.on('close', () => {
+      onClose(res);
       // (req.socket is null by now when the response finished normally: use the one kept.)
       const next = socket.destroyed ? undefined : line.queue.shift();
       if (next) return run(line, socket, next[0], next[1]);

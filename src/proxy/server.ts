@@ -26,6 +26,10 @@ import { onClientError } from './client-errors.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
+/** The exchange a response belongs to, told when the response closes. */
+const EXCHANGE = Symbol('exchange');
+type Tracked = ServerResponse & { [EXCHANGE]?: Exchange };
+
 export interface ProxyServerOptions {
   table: RoutingTable;
   control: Control;
@@ -63,7 +67,7 @@ export class ProxyServer {
       onRefused: (x, status) => this.stats.answer(x.routeName, status),
       closing: false,
     };
-    this.server = createServer(oneAtATime(this.handle));
+    this.server = createServer(oneAtATime(this.handle, this.closed));
     applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
     this.server.on('clientError', onClientError);
@@ -100,8 +104,10 @@ export class ProxyServer {
     });
   }
 
-  private readonly done = (): void => {
+  /** A response is over (finished or abandoned): the one 'close' listener each response gets. */
+  private readonly closed = (res: ServerResponse): void => {
     this.inFlight--;
+    (res as Tracked)[EXCHANGE]?.clientClosed();
   };
 
   /** An answer cutover gives itself, without a backend: counted per route ('' when none matched). */
@@ -112,7 +118,6 @@ export class ProxyServer {
 
   private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlight++;
-    res.once('close', this.done);
     // While shutting down, a request on an existing keep-alive connection is served, then the
     // connection closes (`Connection: close`), so clients reconnect to another replica.
     if (this.exchangeOptions.closing) res.shouldKeepAlive = false;
@@ -156,6 +161,7 @@ export class ProxyServer {
       this.exchangeOptions,
     );
     x.routeName = route.name;
+    (res as Tracked)[EXCHANGE] = x;
     x.start();
   };
 
@@ -193,7 +199,11 @@ export class ProxyServer {
 
   /** WebSocket (and other) upgrades: same route and split, proxied by http-proxy. */
   private readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!isWebSocketUpgrade(req)) return this.handle(req, plainResponse(req, socket));
+    if (!isWebSocketUpgrade(req)) {
+      const res = plainResponse(req, socket);
+      res.once('close', () => this.closed(res));
+      return this.handle(req, res);
+    }
     const refuse = (status: string) => {
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
