@@ -39,8 +39,8 @@ const commands: Record<string, Command> = {
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());
       const options = { config, configFile: file, logger, resetState: v['reset-state'] === true };
-      const { Primary, workerCount } = await import('./workers/primary.js');
-      const app = workerCount(config) > 0 ? new Primary(options) : new App(options);
+      // (The cluster primary's modules load only when there are workers: a single process does without.)
+      const app = config.workers !== 0 ? new (await import('./workers/primary.js')).Primary(options) : new App(options);
       try {
         await app.start();
       } catch (err) {

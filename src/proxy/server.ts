@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { Server, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import httpProxy from 'http-proxy';
+import { createRequire } from 'node:module';
+import type HttpProxy from 'http-proxy';
 import type { BackendName } from '../config/schema.js';
 import type { ErrorKind } from '../stats/series.js';
 import type { Control } from '../control/control.js';
@@ -48,7 +49,8 @@ export class ProxyServer {
   private readonly stats: Stats;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly ws = httpProxy.createProxyServer({ ws: true, xfwd: false }) // X-Forwarded-* come from upgradeRequestHeaders;
+  /** http-proxy for WebSocket upgrades, created (and the module loaded) at the first one. */
+  private wsProxy: HttpProxy | undefined;
   private readonly upgraded = new Set<Duplex>();
   /** Upgrades waiting for the upstream's answer: their timeout and their one record. */
   private readonly upgradeTimers = new Map<Duplex, { timer: NodeJS.Timeout; record: (status: number, error: ErrorKind | null) => void }>();
@@ -71,8 +73,14 @@ export class ProxyServer {
     applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
     this.server.on('clientError', onClientError);
-    this.ws.on('error', () => {}); // errors are handled by each ws() callback
-    this.ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
+  }
+
+  private get ws(): HttpProxy {
+    if (this.wsProxy) return this.wsProxy;
+    const httpProxy = createRequire(import.meta.url)('http-proxy') as typeof HttpProxy;
+    const ws = (this.wsProxy = httpProxy.createProxyServer({ ws: true, xfwd: false })); // X-Forwarded-* come from upgradeRequestHeaders
+    ws.on('error', () => {}); // errors are handled by each ws() callback
+    ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
       // The upstream answered: 101 (upgraded), or a refusal that http-proxy passes on as it is.
       const answered = (status: number) => {
         const u = this.upgradeTimers.get(socket);
@@ -86,6 +94,7 @@ export class ProxyServer {
       // The client went away (or timed out) before the upstream answered: abandon the upstream too.
       socket.once('close', () => proxyReq.destroy());
     });
+    return ws;
   }
 
   /** Swap in a new table; the next request uses it. */
@@ -348,7 +357,7 @@ export class ProxyServer {
     await closed;
     clearTimeout(timer);
     clearInterval(sweep);
-    this.ws.close();
+    this.wsProxy?.close();
     return { forced };
   }
 

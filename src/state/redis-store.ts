@@ -4,7 +4,8 @@
 // written by a newer cutover, bumps the generation and publishes it. Every replica applies a
 // change within a second: pub/sub for speed, and a read of the generation every second to repair
 // a lost message (Redis pub/sub delivers at most once). Nothing on the request path calls Redis.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Change } from '../control/control.js';
 import { STATE_VERSION, type PersistedState } from '../control/persisted.js';
 import { CutoverError } from '../errors.js';
@@ -96,8 +97,10 @@ export class RedisStateStore implements StateStore<PersistedState> {
     // Commands fail at once while disconnected (no offline queue): a control change then gets its
     // answer (503 or "not saved") instead of waiting, and nothing else ever waits on Redis.
     const options = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(200 * n, 2000) };
-    this.cmd = new Redis(opts.url, options);
-    this.sub = new Redis(opts.url, { ...options, enableOfflineQueue: true });
+    // ioredis loads here, with the first fleet store: a single process never carries it.
+    const { Redis: Client } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+    this.cmd = new Client(opts.url, options);
+    this.sub = new Client(opts.url, { ...options, enableOfflineQueue: true });
     for (const c of [this.cmd, this.sub]) c.on('error', (err: Error) => this.failed(err));
     this.cmd.defineCommand('cutoverSave', { numberOfKeys: 4, lua: SAVE });
   }
