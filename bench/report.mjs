@@ -229,7 +229,28 @@ export function renderRestart(r) {
   ].join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
+export function renderCost(r) {
+  const list = (xs) => xs.map((x) => (x === null ? '-' : x.toFixed(2))).join(' ');
+  const rows = Object.entries(r.figures ?? {}).map(([target, f]) => {
+    const vs = target === 'cutover' ? r.medians.cpuPerRequestVsBareUndici : target === 'bare-undici+libs' ? r.medians.libsCpuPerRequestVsBareUndici : 1;
+    const rssVs = target === 'cutover' ? r.medians.peakRssVsBareUndici : target === 'bare-undici+libs' ? r.medians.libsPeakRssVsBareUndici : 1;
+    return [target, fixed(f.cpuUsPerRequest, 1), times(vs), fixed(f.peakRssMiB, 1), times(rssVs)];
+  });
+  const out = [
+    `cost: ${r.rounds} rounds, in each cutover, bare-undici and bare-undici+libs side by side on the proxy core, ${r.connections} connections each, ${r.durationSeconds} s after ${r.warmupSeconds} s warm-up`,
+    table(['target', 'CPU us/req', 'CPU x bare', 'peak RSS MiB', 'RSS x bare'], rows),
+    `  medians over the rounds; each ratio is taken within its round, then the median of those (so the columns need not divide exactly)`,
+    `  bare-undici+libs: the bare proxy with fastify + prom-client /metrics, pino, hdr-histogram-js, yaml, TypeBox and jStat loaded and idle: what the libraries alone cost`,
+  ];
+  if (r.ratios && r.runs.length > 1) {
+    out.push(`  per round: cutover CPU x bare ${list(r.ratios.cpuPerRequestVsBareUndici)}; cutover peak RSS x bare ${list(r.ratios.peakRssVsBareUndici)}; +libs peak RSS x bare ${list(r.ratios.libsPeakRssVsBareUndici)}`);
+  }
+  for (const n of r.notes) out.push(`  note: ${n}`);
+  for (const f of r.failures) out.push(`  FAILED: ${f}`);
+  return out.join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, cost: renderCost, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
 
 export function render(result) {
   const r = renderers[result.scenario];

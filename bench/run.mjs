@@ -27,12 +27,16 @@ import { fleetBudgetSeconds, fleetScenario } from './scenarios/fleet.mjs';
 import { drainBudgetSeconds, drainScenario } from './scenarios/drain.mjs';
 import { restartBudgetSeconds, restartScenario } from './scenarios/restart.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
+import { costBudgetSeconds, costScenario } from './scenarios/cost.mjs';
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
   // Each target: warm-up + measured run + start/stop; five targets per round, with room to spare.
   throughput: { run: throughputScenario, budgetSeconds: (o) => o.rounds * 5 * (o.warmupSeconds + o.durationSeconds + 25) + 30 },
+  // cutover, bare undici and bare undici + cutover's libraries side by side on the proxy core, --rounds
+  // times: CPU per request and peak RSS ratios that the machine's drift cannot swing.
+  cost: { run: costScenario, budgetSeconds: costBudgetSeconds },
   guard: { run: guardScenario, budgetSeconds: guardBudgetSeconds },
   // In process, no servers: the guard's evaluation cost with 100 routes.
   'guard-eval': { run: guardEvalScenario, budgetSeconds: () => 60 },
@@ -54,7 +58,7 @@ const USAGE = `Usage: node bench/run.mjs [options]      (npm run bench -- [optio
   --duration S      measured seconds per target (default 10; 3 with --quick)
   --connections N   autocannon connections (default 50)
   --warmup S        warm-up seconds before each measured run (default 2; 1 with --quick)
-  --rounds N        throughput: measure every target N times, interleaved; medians and per-round
+  --rounds N        throughput and cost: measure every target N times; medians and per-round
                     ratios (default 3; 1 with --quick)
   --guard-healthy S guard: healthy seconds before the candidate fails (default 35, so the guard's
                     30 s window is full of healthy history; 8 with --quick)
