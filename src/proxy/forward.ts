@@ -57,15 +57,10 @@ export interface ExchangeOptions {
 /** undici's codes for a request it will not send as given: the client's error, not the backend's. */
 const REFUSED_BY_UNDICI = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
-/**
- * One request. It is its own entry in the series' in-flight set (`started`: the first dispatch)
- * from the first dispatch to the record, retries included: one object per request, no closures
- * on the common path.
- */
-export class Exchange implements Dispatcher.DispatchHandler, InFlight {
+/** One request: the undici dispatch handler, with no closures on the common path. */
+export class Exchange implements Dispatcher.DispatchHandler {
   private controller: Controller | undefined;
-  /** Monotonic ms of the first dispatch (InFlight). */
-  started = 0;
+  /** In the series' in-flight set from the first dispatch to the record (retries included). */
   private readonly flight: InFlight = { started: 0 };
   /** Monotonic ms of the current attempt. */
   private attemptStarted = 0;
@@ -97,8 +92,7 @@ export class Exchange implements Dispatcher.DispatchHandler, InFlight {
     this.attempts++;
     this.attemptStarted = this.opts.now();
     if (this.attempts === 1) {
-      this.started = this.attemptStarted;
-      this.flight.started = this.started;
+      this.flight.started = this.attemptStarted;
       this.series.inFlight.add(this.flight);
     }
     this.controller = undefined;
