@@ -57,4 +57,5 @@ it('aborts a request still waiting for headers', async () => {
   const w = proxy.app.stats.routeSnapshot('default').legacy.window;
   expect(w.requests).toBe(1);
   expect(w.errorRate).toBe(0);
+  expect(proxy.app.proxy.inFlight).toBe(0);
 });

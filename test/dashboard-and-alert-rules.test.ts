@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { admin, client, startBackend, startProxy, testConfig } from './helpers/servers.js';
+import { admin, client, startBackend, startProxy, testConfig, track } from './helpers/servers.js';
 import { toolAvailable } from './helpers/tools.js';
 
 const RULES = 'deploy/prometheus/cutover-rules.yml';
@@ -46,16 +46,6 @@ const metricNames = (expr: string) => [...expr.replace(/"(?:[^"\\]|\\.)*"/g, '""
 
 /** Grafana's variables replaced by values Prometheus accepts, so that promtool can parse the query. */
 const asPromql = (expr: string) => expr.replace(/\$__\w+/g, '5m').replace(/\$\w+/g, '.+');
-
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
-async function track<T extends { close(): Promise<unknown> }>(x: Promise<T>): Promise<T> {
-  const v = await x;
-  closers.push(() => v.close());
-  return v;
-}
 
 function promtool(args: string[]) {
   const r = spawnSync('promtool', args, { encoding: 'utf8' });

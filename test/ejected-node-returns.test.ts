@@ -1,17 +1,9 @@
 // A node ejected for failing gets traffic again once its ejection ends and it answers well; the
 // ejection and the return are each logged at warn, and the gauge goes back to 0.
 import { Writable } from 'node:stream';
-import { expect, it, onTestFinished } from 'vitest';
+import { expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { admin, client, named, startBackend, startProxy, testConfig, waitFor } from './helpers/servers.js';
-
-async function track<T extends { close(): Promise<unknown> }>(p: Promise<T>): Promise<T> {
-  const v = await p;
-  onTestFinished(async () => {
-    await v.close();
-  });
-  return v;
-}
+import { admin, client, named, startBackend, startProxy, testConfig, waitFor, track } from './helpers/servers.js';
 
 it('sends traffic to a fixed node again after its ejection', async () => {
   const lines: Array<{ level: number; msg: string; node?: string }> = [];

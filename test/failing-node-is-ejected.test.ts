@@ -2,20 +2,11 @@
 // outlier detector ejects it after consecutiveGatewayFailure failures, so of 300 requests only
 // those few fail instead of half; the ejection shows in /metrics and in the status API.
 import { createServer, type Server } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { admin, client, named, startBackend, startProxy, testConfig } from './helpers/servers.js';
+import { describe, expect, it } from 'vitest';
+import { admin, client, named, startBackend, startProxy, testConfig, track } from './helpers/servers.js';
 
 const THRESHOLD = 3; // consecutiveGatewayFailure
 const REQUESTS = 300;
-
-/** Close `v` when the test ends, whatever happens. */
-async function track<T extends { close(): Promise<unknown> }>(p: Promise<T>): Promise<T> {
-  const v = await p;
-  onTestFinished(async () => {
-    await v.close();
-  });
-  return v;
-}
 
 /** A TCP listener on 127.0.0.1 that accepts every connection and resets it at once. */
 async function resetting(): Promise<{ url: string; accepted: number; close(): Promise<void> }> {

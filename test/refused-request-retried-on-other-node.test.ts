@@ -2,16 +2,8 @@
 // more on the other node and succeeds; a POST with a body is not retried (502), since only
 // idempotent requests are repeated (RFC 9110 section 9.2.2).
 import { request } from 'undici';
-import { expect, it, onTestFinished } from 'vitest';
-import { client, deadPort, named, startProxy, testConfig } from './helpers/servers.js';
-
-async function track<T extends { close(): Promise<unknown> }>(p: Promise<T>): Promise<T> {
-  const v = await p;
-  onTestFinished(async () => {
-    await v.close();
-  });
-  return v;
-}
+import { expect, it } from 'vitest';
+import { client, deadPort, named, startProxy, testConfig, track } from './helpers/servers.js';
 
 it('retries a refused GET once on the other node, and not a POST with a body', async () => {
   const dead = await deadPort();

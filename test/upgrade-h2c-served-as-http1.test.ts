@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
-import { startBackend, startProxy, testConfig } from './helpers/servers.js';
+import { startBackend, startProxy, testConfig, waitFor } from './helpers/servers.js';
 import { bodyOf, rawExchange, statusOf } from './helpers/raw.js';
 
 it('answers an h2c upgrade request with a plain 200 from the backend', async () => {
@@ -24,6 +24,8 @@ it('answers an h2c upgrade request with a plain 200 from the backend', async () 
     expect(seen!.upgrade).toBeUndefined();
     expect(seen!['http2-settings']).toBeUndefined();
     expect(proxy.app.stats.routeSnapshot('default').legacy.window.status['2xx']).toBe(1);
+    // Answered, it is no longer in flight: a drain does not wait for it.
+    await waitFor(() => proxy.app.proxy.inFlight === 0, 2000, 'the answered h2c request to leave the in-flight count');
   } finally {
     await proxy.close();
     await backend.close();

@@ -1,16 +1,6 @@
 // What a client sees when upstream nodes refuse, reset or hang: a clear 502/504, never a hang.
-import { afterEach, describe, expect, it } from 'vitest';
-import { client, deadPort, named, startBackend, startProxy, testConfig, type TestBackend, type TestProxy } from './helpers/servers.js';
-
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
-async function track<T extends { close(): Promise<unknown> }>(x: Promise<T>): Promise<T> {
-  const v = await x;
-  closers.push(() => v.close());
-  return v;
-}
+import { describe, expect, it } from 'vitest';
+import { client, deadPort, named, startBackend, startProxy, testConfig, type TestBackend, type TestProxy, track } from './helpers/servers.js';
 
 describe('upstream failures', () => {
   it('keeps serving when one of two legacy nodes is down', async () => {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { onTestFinished } from 'vitest';
 import { App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -153,4 +154,13 @@ export async function startTwoBackendProxy(routes: unknown[], options: Partial<A
       await candidate.close();
     },
   };
+}
+
+/** The server or client `p` resolves to, closed when the current test ends, whether it passed or not. */
+export async function track<T extends { close(): Promise<unknown> }>(p: Promise<T>): Promise<T> {
+  const v = await p;
+  onTestFinished(async () => {
+    await v.close();
+  });
+  return v;
 }
