@@ -12,7 +12,8 @@ export function median(xs) {
   return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+/** a / b, or null when either is missing or b is not positive. */
+export const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
 
 /**
  * rows: [{ target, reqPerSec, latencyMs: { p99 }, proxyCpuUsPerRequest, proxyRssMiB: { peak } }].

@@ -9,7 +9,7 @@
 // measures those one at a time.)
 import { servedCount, startBackend } from '../lib/backends.mjs';
 import { startBareUndici } from '../lib/bare-undici-proxy.mjs';
-import { median } from '../lib/compare.mjs';
+import { median, ratio } from '../lib/compare.mjs';
 import { startCutover } from '../lib/cutover.mjs';
 import { runLoad } from '../lib/load.mjs';
 import { cpuSeconds, memoryOf } from '../lib/pin.mjs';
@@ -53,8 +53,6 @@ export async function costScenario(ctx) {
   );
   return result;
 }
-
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
 
 async function startTarget(ctx, target, round) {
   const legacy = await startBackend(ctx, 'legacy');
