@@ -1,8 +1,8 @@
 // cutover with `workers: 2` as a real process tree (a primary and its workers), two named
 // backends, and a load that records every request's outcome: for the workers and restart tests.
-import { Agent, Pool, request } from 'undici';
+import { Agent, Client, Pool, request } from 'undici';
 import { startProxyProcess, writeConfig, type ProxyProcess } from './process.js';
-import { admin, named, type TestBackend } from './servers.js';
+import { admin, named, waitFor, type TestBackend } from './servers.js';
 
 export interface WorkersSetup {
   proxy: ProxyProcess;
@@ -51,6 +51,60 @@ export async function onNewConnection(url: string, headers: Record<string, strin
   } finally {
     await agent.close();
   }
+}
+
+/** A keep-alive connection known to be served by one worker (workers[].id in the status). */
+export interface WorkerConnection {
+  workerId: number;
+  /** A request on this connection; throws if the connection was ever replaced by another. */
+  get(path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
+}
+
+/**
+ * One keep-alive connection to each serving worker, so that a test decides which worker serves
+ * each request instead of relying on how connections are spread between them. Each connection's
+ * worker is found by one request on it (`probePath`) and which worker's served count grew in the
+ * status (sequentially, so exactly one grows); connections that reach a worker already found are
+ * closed. The probe requests are counted in `served` like any other.
+ */
+export async function connectionPerWorker(w: WorkersSetup, probePath: string, maxConnections = 100) {
+  const servedBy = async () =>
+    new Map(((await w.status()).workers as Array<{ id: number; served: { legacy: number; candidate: number } }>).map((x) => [x.id, x.served.legacy + x.served.candidate]));
+  const workers = (await servedBy()).size;
+  const found = new Map<number, WorkerConnection>();
+  const clients: Client[] = [];
+  const close = async () => void (await Promise.all(clients.map((c) => c.close())));
+  try {
+    for (let i = 0; found.size < workers; i++) {
+      if (i === maxConnections) throw new Error(`${maxConnections} connections reached only workers ${[...found.keys()].join(', ')} of ${workers}`);
+      const before = await servedBy();
+      // Never closed by the client while the test runs (undici would otherwise reconnect, maybe to another worker).
+      const client = new Client(w.proxy.url, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
+      clients.push(client);
+      let connects = 0;
+      client.on('connect', () => connects++);
+      const get = async (path: string) => {
+        const res = await client.request({ path, method: 'GET' });
+        const body = await res.body.text();
+        if (connects !== 1) throw new Error(`the connection was replaced (${connects} connections): the worker serving it is no longer known`);
+        return { status: res.statusCode, headers: res.headers, body };
+      };
+      await get(probePath);
+      let grew: number[] = [];
+      await waitFor(async () => {
+        const after = await servedBy();
+        grew = [...after].filter(([id, n]) => n > (before.get(id) ?? 0)).map(([id]) => id);
+        return grew.length > 0;
+      }, 5000, 'the probe request counted by a worker');
+      if (grew.length !== 1) throw new Error(`one probe request was counted by workers ${grew.join(', ')}`);
+      if (found.has(grew[0])) await clients.pop()!.close();
+      else found.set(grew[0], { workerId: grew[0], get });
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { byWorker: [...found.values()], close };
 }
 
 export interface LoadOutcome {
