@@ -25,6 +25,8 @@ it('reverts on the merged figures of both workers, and both apply it', async () 
           { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 100 },
         ],
         guard: { enabled: true, intervalMs: 100, minRequests: MIN, fastWindowSeconds: null },
+        // Stopped when the test ends: no drain period to wait out in the hook.
+        shutdownDrainSeconds: 0,
       },
       { legacy, candidate },
     ),
