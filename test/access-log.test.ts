@@ -1,14 +1,8 @@
 // Per-request access logs are off by default and switchable.
 import { Writable } from 'node:stream';
-import { afterAll, expect, it } from 'vitest';
-import { App } from '../src/app.js';
+import { expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { client, named, testConfig, waitFor } from './helpers/servers.js';
-
-const cleanup: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-});
+import { client, named, startProxy, testConfig, track, waitFor } from './helpers/servers.js';
 
 async function run(accessLog: boolean) {
   const lines: any[] = [];
@@ -18,12 +12,10 @@ async function run(accessLog: boolean) {
       cb();
     },
   });
-  const b = await named('b');
-  const app = new App({ config: testConfig([b.url], [b.url], { log: { level: 'info', accessLog } }), logger: createLogger('info', stream) });
-  await app.start();
-  const http = client();
-  cleanup.push(() => b.close(), () => app.close(1000), () => http.close());
-  await http.get(`http://127.0.0.1:${app.proxyAddress!.port}/orders?id=1`, { 'x-request-id': 'log-me' });
+  const b = await track(named('b'));
+  const proxy = await track(startProxy(testConfig([b.url], [b.url], { log: { level: 'info', accessLog } }), { logger: createLogger('info', stream) }));
+  const http = await track(client());
+  await http.get(`${proxy.url}/orders?id=1`, { 'x-request-id': 'log-me' });
   return lines;
 }
 

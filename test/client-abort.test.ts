@@ -1,26 +1,22 @@
 // A client that goes away mid-response aborts the upstream request and counts as a client abort.
 import { request as httpRequest } from 'node:http';
-import { afterAll, expect, it } from 'vitest';
-import { startBackend, startProxy, testConfig, waitFor } from './helpers/servers.js';
-
-const cleanup: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-});
+import { expect, it } from 'vitest';
+import { startBackend, startProxy, testConfig, track, waitFor } from './helpers/servers.js';
 
 it('aborts the upstream when the client disconnects mid-response, counted as an abort, not an error', async () => {
   let upstreamClosed!: () => void;
   const closed = new Promise<void>((r) => (upstreamClosed = r));
-  const backend = await startBackend((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    const timer = setInterval(() => res.write('x'.repeat(1024)), 10);
-    res.on('close', () => {
-      clearInterval(timer);
-      upstreamClosed();
-    });
-  });
-  const proxy = await startProxy(testConfig([backend.url], [backend.url]));
-  cleanup.push(() => backend.close(), () => proxy.close());
+  const backend = await track(
+    startBackend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('x'.repeat(1024)), 10);
+      res.on('close', () => {
+        clearInterval(timer);
+        upstreamClosed();
+      });
+    }),
+  );
+  const proxy = await track(startProxy(testConfig([backend.url], [backend.url])));
 
   await new Promise<void>((resolve, reject) => {
     const req = httpRequest(`${proxy.url}/stream`, (res) => {
@@ -44,9 +40,8 @@ it('aborts the upstream when the client disconnects mid-response, counted as an 
 it('aborts a request still waiting for headers', async () => {
   let sawClose!: () => void;
   const closed = new Promise<void>((r) => (sawClose = r));
-  const backend = await startBackend((req) => req.socket.on('close', () => sawClose()));
-  const proxy = await startProxy(testConfig([backend.url], [backend.url]));
-  cleanup.push(() => backend.close(), () => proxy.close());
+  const backend = await track(startBackend((req) => req.socket.on('close', () => sawClose())));
+  const proxy = await track(startProxy(testConfig([backend.url], [backend.url])));
   const req = httpRequest(`${proxy.url}/wait`);
   req.on('error', () => {});
   req.end();

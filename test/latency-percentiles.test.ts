@@ -1,22 +1,18 @@
 // Percentiles measured through the proxy against a backend with a known delay.
-import { afterAll, expect, it } from 'vitest';
-import { client, startBackend, startProxy, testConfig } from './helpers/servers.js';
-
-const cleanup: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-});
+import { expect, it } from 'vitest';
+import { client, startBackend, startProxy, testConfig, track } from './helpers/servers.js';
 
 it('records upstream latency from dispatch to response headers', async () => {
   // Every 10th request takes 200 ms, the rest 20 ms: p50 ≈ 20 ms, p99 ≈ 200 ms.
   let n = 0;
-  const backend = await startBackend((_req, res) => {
-    const delay = ++n % 10 === 0 ? 200 : 20;
-    setTimeout(() => res.end('ok'), delay);
-  });
-  const proxy = await startProxy(testConfig([backend.url], [backend.url]));
-  const http = client();
-  cleanup.push(() => backend.close(), () => proxy.close(), () => http.close());
+  const backend = await track(
+    startBackend((_req, res) => {
+      const delay = ++n % 10 === 0 ? 200 : 20;
+      setTimeout(() => res.end('ok'), delay);
+    }),
+  );
+  const proxy = await track(startProxy(testConfig([backend.url], [backend.url])));
+  const http = await track(client());
   for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 20 }, () => http.get(`${proxy.url}/x`)));
   const w = proxy.app.stats.routeSnapshot('default').legacy.window;
   expect(w.requests).toBe(200);

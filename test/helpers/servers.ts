@@ -156,8 +156,8 @@ export async function startTwoBackendProxy(routes: unknown[], options: Partial<A
   };
 }
 
-/** The server or client `p` resolves to, closed when the current test ends, whether it passed or not. */
-export async function track<T extends { close(): Promise<unknown> }>(p: Promise<T>): Promise<T> {
+/** The server or client `p` is (or resolves to), closed when the current test ends, whether it passed or not. */
+export async function track<T extends { close(): Promise<unknown> }>(p: T | Promise<T>): Promise<T> {
   const v = await p;
   onTestFinished(async () => {
     await v.close();
