@@ -3,40 +3,39 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { App } from '../src/app.js';
 import { createLogger } from '../src/log.js';
-import { admin, client, startBackend, testConfig, waitFor, type TestBackend } from './helpers/servers.js';
-
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
+import { admin, client, startBackend, testConfig, track, waitFor } from './helpers/servers.js';
 
 type Mode = 'ok' | 'errors' | 'slow';
 
 async function setup(rules: Record<string, unknown>) {
   const state = { mode: 'ok' as Mode, firstFailureAt: 0, lastHitAt: 0 };
-  const legacy = await startBackend((_req, res) => res.end('legacy'));
-  const candidate = await startBackend((_req, res) => {
-    state.lastHitAt = Date.now();
-    if (state.mode === 'errors') {
-      state.firstFailureAt ||= Date.now();
-      res.statusCode = 500;
-      return res.end('boom');
-    }
-    setTimeout(() => res.end('candidate'), state.mode === 'slow' ? 300 : 0);
-  });
+  const legacy = await track(startBackend((_req, res) => res.end('legacy')));
+  const candidate = await track(
+    startBackend((_req, res) => {
+      state.lastHitAt = Date.now();
+      if (state.mode === 'errors') {
+        state.firstFailureAt ||= Date.now();
+        res.statusCode = 500;
+        return res.end('boom');
+      }
+      setTimeout(() => res.end('candidate'), state.mode === 'slow' ? 300 : 0);
+    }),
+  );
   const events: Array<Record<string, unknown>> = [];
-  const hook = await startBackend((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      events.push(JSON.parse(body));
-      res.end();
-    });
-  });
-  const deadHook = await startBackend(() => {}); // never answers: must not slow anything down
+  const hook = await track(
+    startBackend((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        events.push(JSON.parse(body));
+        res.end();
+      });
+    }),
+  );
+  const deadHook = await track(startBackend(() => {})); // never answers: must not slow anything down
   const dir = mkdtempSync(join(tmpdir(), 'cutover-guard-'));
   const config = testConfig([legacy.url], [candidate.url], {
     state: { file: join(dir, 'state.json') },
@@ -46,24 +45,22 @@ async function setup(rules: Record<string, unknown>) {
     ],
     guard: { intervalMs: 200, windowSeconds: 10, fastWindowSeconds: 2, minRequests: 20, consecutive: 2, rules, webhooks: [`${hook.url}/hook`, `${deadHook.url}/hook`] },
   });
-  const start = async () => {
-    const app = new App({ config, logger: createLogger('silent') });
-    await app.start();
-    return { app, url: `http://127.0.0.1:${app.proxyAddress!.port}`, admin: `http://127.0.0.1:${app.adminAddress!.port}` };
-  };
+  /** A proxy on this config (and its state file), closed when the test ends unless the test closed it. */
+  const start = () =>
+    track(
+      (async () => {
+        const app = new App({ config, logger: createLogger('silent') });
+        await app.start();
+        return { app, url: `http://127.0.0.1:${app.proxyAddress!.port}`, admin: `http://127.0.0.1:${app.adminAddress!.port}`, close: () => app.close(1000) };
+      })(),
+    );
   const first = await start();
-  cleanup.push(
-    () => legacy.close(),
-    () => candidate.close(),
-    () => hook.close(),
-    () => deadHook.close(),
-  );
   return { state, legacy, candidate, events, dir, start, first };
 }
 
 /** Keep 8 requests in flight until stopped; note when the first failure and the last candidate answer came. */
 function load(url: string) {
-  const http = client();
+  const http = client(); // closed by stop()
   const stats = { firstFailure: 0, lastCandidate: 0, total: 0 };
   let running = true;
   const worker = async (i: number) => {
@@ -75,21 +72,25 @@ function load(url: string) {
     }
   };
   const workers = Promise.all(Array.from({ length: 8 }, (_, i) => worker(i)));
-  return {
-    stats,
-    stop: async () => {
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
       running = false;
-      await workers;
-      await http.close();
-    },
-  };
+      try {
+        await workers;
+      } finally {
+        await http.close();
+      }
+    })());
+  // close(): for track(), so that a test that fails before stop() leaves no load running.
+  return { stats, stop, close: stop };
 }
 
 describe('guard end to end', () => {
   it('reverts on 500s under load, keeps the candidate dark, persists, survives a restart and re-arms', async () => {
     const s = await setup({ maxErrorRate: 0.05 });
     let { app, url, admin: adminUrl } = s.first;
-    const l = load(url);
+    const l = await track(load(url));
     await waitFor(() => s.candidate.hits >= 60, 10_000, 'healthy candidate traffic');
     expect(app.control.latch('default')).toBeUndefined();
     s.state.mode = 'errors';
@@ -136,7 +137,6 @@ describe('guard end to end', () => {
     expect(onDisk.routes.default.candidatePercent).toBe(0);
     await app.close(1000);
     ({ app, url, admin: adminUrl } = await s.start());
-    cleanup.push(() => app.close(1000));
     expect(app.control.latch('default')?.rule).toBe('maxErrorRate');
     expect(app.control.percent('default')).toBe(0);
 
@@ -148,17 +148,15 @@ describe('guard end to end', () => {
     expect(app.control.latch('default')).toBeUndefined();
     expect(app.control.percent('default')).toBe(0); // re-arming does not move traffic by itself
     await admin(adminUrl, 'PUT', '/api/v1/split', { candidatePercent: 100 });
-    const http = client();
+    const http = await track(client());
     expect((await http.get(`${url}/x`)).body).toBe('candidate');
-    await http.close();
     await waitFor(() => s.events.some((e) => e.type === 'rearmed'), 5000, 'the rearm webhook');
   }, 30_000);
 
   it('reverts when the candidate becomes slow past maxP99Ms', async () => {
     const s = await setup({ maxErrorRate: 0.05, maxP99Ms: 150 });
     const { app, url } = s.first;
-    cleanup.push(() => app.close(1000));
-    const l = load(url);
+    const l = await track(load(url));
     await waitFor(() => s.candidate.hits >= 60, 10_000, 'healthy candidate traffic');
     s.state.mode = 'slow';
     await waitFor(() => app.control.latch('default') !== undefined, 15_000, 'the revert');
