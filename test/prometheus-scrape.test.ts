@@ -4,25 +4,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
-import { client, deadPort, named, startProxy, testConfig, waitFor } from './helpers/servers.js';
+import { expect, it } from 'vitest';
+import { client, deadPort, named, startProxy, testConfig, track, waitFor } from './helpers/servers.js';
 import { toolAvailable } from './helpers/tools.js';
 
 // Loaded too, so that a real Prometheus evaluates the shipped alerting rules against a real cutover.
 const RULES = resolve('deploy/prometheus/cutover-rules.yml');
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-});
-
 it.runIf(toolAvailable('prometheus'))(
   'is scraped by Prometheus and its request counter reads back through PromQL',
   async () => {
-    const backend = await named('b');
-    const proxy = await startProxy(testConfig([backend.url], [backend.url]));
-    const http = client();
-    cleanup.push(() => backend.close(), () => proxy.close(), () => http.close());
+    const backend = await track(named('b'));
+    const proxy = await track(startProxy(testConfig([backend.url], [backend.url])));
+    const http = await track(client());
     for (let i = 0; i < 42; i++) await http.get(`${proxy.url}/x`);
 
     const dir = mkdtempSync(join(tmpdir(), 'cutover-prom-'));
@@ -39,12 +33,16 @@ it.runIf(toolAvailable('prometheus'))(
     );
     let log = '';
     prom.stderr!.on('data', (d) => (log += d));
-    cleanup.push(async () => {
-      if (prom.exitCode === null) {
-        prom.kill('SIGTERM');
-        await new Promise((r) => prom.once('exit', r));
-      }
-      rmSync(dir, { recursive: true, force: true });
+    await track({
+      // Stopped by its PID, then its config and data removed.
+      async close() {
+        if (prom.exitCode === null && prom.signalCode === null) {
+          const exited = new Promise((r) => prom.once('exit', r));
+          prom.kill('SIGTERM');
+          await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      },
     });
 
     const query = async (q: string) => {
