@@ -1,24 +1,22 @@
 // A WebSocket upgrade follows the split to the chosen backend and echoes through the proxy.
 import type { Duplex } from 'node:stream';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { startBackend, startProxy, testConfig, waitFor } from './helpers/servers.js';
+import { startBackend, startProxy, testConfig, track, waitFor } from './helpers/servers.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-});
-
+/** A backend that echoes WebSocket messages prefixed with its name; closed when the test ends. */
 async function echoBackend(name: string) {
   const b = await startBackend((_req, res) => res.end(name));
   const wss = new WebSocketServer({ server: b.server });
   wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`${name}:${m}`)));
-  cleanup.push(async () => {
-    for (const c of wss.clients) c.terminate();
-    await new Promise<void>((r) => wss.close(() => r()));
-    await b.close();
+  return track({
+    url: b.url,
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      await b.close();
+    },
   });
-  return b;
 }
 
 function echo(url: string, headers: Record<string, string> = {}) {
@@ -36,14 +34,17 @@ function echo(url: string, headers: Record<string, string> = {}) {
 it('proxies a WebSocket echo to the backend the split chose', async () => {
   const legacy = await echoBackend('legacy');
   const candidate = await echoBackend('candidate');
-  const proxy = await startProxy(testConfig([legacy.url], [candidate.url], {
-    overrideHeader: 'x-cutover-backend',
-    routes: [
-      { name: 'ws', match: { pathPrefix: '/ws' }, candidatePercent: 100 },
-      { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 },
-    ],
-  }));
-  cleanup.push(() => proxy.close());
+  const proxy = await track(
+    startProxy(
+      testConfig([legacy.url], [candidate.url], {
+        overrideHeader: 'x-cutover-backend',
+        routes: [
+          { name: 'ws', match: { pathPrefix: '/ws' }, candidatePercent: 100 },
+          { name: 'default', match: { pathPrefix: '/' }, candidatePercent: 0 },
+        ],
+      }),
+    ),
+  );
   const wsUrl = proxy.url.replace('http', 'ws');
   expect(await echo(`${wsUrl}/ws`)).toBe('candidate:hello');
   expect(await echo(`${wsUrl}/other`)).toBe('legacy:hello');
@@ -54,14 +55,17 @@ it('answers 504 to an upgrade the backend never answers, counts it once, and kee
   const silent = await startBackend(() => {});
   const held: Duplex[] = [];
   silent.server.on('upgrade', (_req, socket: Duplex) => held.push(socket)); // accepts the upgrade request, never answers it
-  cleanup.push(async () => {
-    for (const s of held) s.destroy(); // upgraded sockets are not the server's to close
-    await silent.close();
+  await track({
+    async close() {
+      for (const s of held) s.destroy(); // upgraded sockets are not the server's to close
+      await silent.close();
+    },
   });
-  const proxy = await startProxy(
-    testConfig([silent.url], [silent.url], { backends: { legacy: { upstreams: [silent.url], timeouts: { responseMs: 300 } }, candidate: { upstreams: [silent.url] } } }),
+  const proxy = await track(
+    startProxy(
+      testConfig([silent.url], [silent.url], { backends: { legacy: { upstreams: [silent.url], timeouts: { responseMs: 300 } }, candidate: { upstreams: [silent.url] } } }),
+    ),
   );
-  cleanup.push(() => proxy.close());
   const status = await new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/ws`);
     ws.on('unexpected-response', (req, res) => {
@@ -79,9 +83,10 @@ it('answers 504 to an upgrade the backend never answers, counts it once, and kee
 
 it('shutdown cuts an open WebSocket when the grace period ends', async () => {
   const b = await echoBackend('legacy');
-  const proxy = await startProxy(testConfig([b.url], [b.url]));
+  const proxy = await track(startProxy(testConfig([b.url], [b.url]))); // closed by the test; closing twice is a no-op
   const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/ws`);
   await new Promise((r) => ws.once('open', r));
+  await track({ close: async () => ws.terminate() }); // if the shutdown did not cut it
   const closed = new Promise((r) => ws.once('close', r));
   await proxy.app.close(200);
   await closed;
