@@ -7,6 +7,7 @@ import { GuardRunner } from '../src/guard/runner.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { Stats } from '../src/stats/store.js';
+import { waitFor } from './helpers/servers.js';
 
 function setup(guard: Record<string, unknown> = {}) {
   const config = parseConfig({
@@ -63,7 +64,8 @@ describe('guard runner', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(g.guardRunner.status().routes.default.lastVerdict).toBeNull(); // disabled: no timer, no verdict
     g.guardRunner.configure({ ...g.config, guard: { ...g.config.guard, enabled: true } });
-    await new Promise((r) => setTimeout(r, 200)); // only the runner's own timer can judge now
+    // Only the runner's own timer can judge now: waited for, not given 200 ms (a busy machine delays timers).
+    await waitFor(() => g.guardRunner.status().routes.default.lastVerdict !== null, 5000, 'a verdict from the re-enabled timer');
     expect(g.guardRunner.status().routes.default.lastVerdict).not.toBeNull();
     await g.close();
   });
