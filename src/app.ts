@@ -9,6 +9,7 @@ import { isLoopback } from './config/net.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { Control, type Saved } from './control/control.js';
+import { rampRules } from './ramp/machine.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
@@ -96,7 +97,7 @@ export class App {
     // Fleet mode: Redis is the truth and the file the replica's local copy; else the file alone.
     this.fleet = !worker && fleetConfigured(config) ? new Fleet({ config, logger: this.logger, file, replica: options.replica }) : undefined;
     // A worker's control state is the primary's, applied as it comes: the primary logs the changes.
-    this.control = new Control(config, this.fleet?.store ?? file, worker ? undefined : this.logger, options.clock);
+    this.control = new Control(config, this.fleet?.store ?? file, worker ? undefined : this.logger, options.clock ?? Date.now, rampRules);
     // One process restores from its file now; a replica reads the shared state in start().
     this.restored = this.fleet ? undefined : this.control.restore({ reset: options.resetState });
     // Metrics first: the clusters report node ejections to them from the first request on.

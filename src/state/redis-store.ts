@@ -6,8 +6,7 @@
 // a lost message (Redis pub/sub delivers at most once). Nothing on the request path calls Redis.
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-import type { Change } from '../control/control.js';
-import { STATE_VERSION, type PersistedState } from '../control/persisted.js';
+import { STATE_VERSION, type Change, type PersistedState } from './types.js';
 import { CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoadResult } from './file-store.js';
