@@ -13,6 +13,7 @@ import { rampRules } from './ramp/machine.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
+import { recordingThresholds } from './guard/thresholds.js';
 import { RampRunner } from './ramp/runner.js';
 import { buildReport, type Report } from './report/build.js';
 import { createLogger, type Logger } from './log.js';
@@ -92,6 +93,7 @@ export class App {
     const token = worker ? undefined : (options.adminToken ?? adminToken(config, options.configFile));
     if (!worker) checkAdminProtected(config, token);
     this.stats = new Stats(config.stats.windowSeconds, Math.max(config.stats.windowSeconds, config.guard.windowSeconds));
+    this.stats.setThresholds(recordingThresholds(config));
     this.stateFile = worker ? undefined : stateFilePath(config, options.configFile);
     const file = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     // Fleet mode: Redis is the truth and the file the replica's local copy; else the file alone.
@@ -312,6 +314,7 @@ export class App {
     const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent });
     this.control.retainRoutes(names);
     this.stats.retain(names);
+    this.stats.setThresholds(recordingThresholds(effective));
     this.proxy.setTable(table);
     this.config = effective;
     this.guard.configure(effective);

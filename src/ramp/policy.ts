@@ -4,7 +4,8 @@
 // through control/, which owns the state and persists it.
 import { CutoverError } from '../errors.js';
 import type { RuleResult } from '../guard/rules.js';
-import type { Transition } from '../control/types.js';
+import type { GuardActions, Transition } from '../control/types.js';
+import { revertLatch } from '../guard/plan.js';
 import type { RampState } from '../state/types.js';
 import type { RampPlan } from './plan.js';
 
@@ -174,6 +175,17 @@ export function decide(input: { plan: RampPlan; state: RampState | undefined; ru
     return { kind: 'advance', transition: { state: end(state, 'done', now, why), percent: undefined }, message: why };
   }
   return { kind: 'advance', transition: stepTo(state, state.step + 1, plan, now), message: `step ${state.step + 2}/${state.steps.length}: ${from} % → ${state.steps[state.step + 1]} %` };
+}
+
+/**
+ * What a breach over the hold does, as the guard's actions (applied like the guard's plan, in one
+ * control call): revert the route with a latch carrying the hold's evidence, or, with onBreach:
+ * pause, pause the ramp for a person.
+ */
+export function holdBreachActions(route: string, d: Extract<Decision, { kind: 'breach' }>, now: number): GuardActions {
+  const evidence = { hold: true, rules: d.breaches };
+  if (d.action === 'pause') return { reverts: [], pauses: [{ route, reason: d.message, evidence }], notes: [] };
+  return { reverts: [{ route, reason: d.message, latch: revertLatch(d.breaches[0].rule, d.message, evidence, now) }], pauses: [], notes: [] };
 }
 
 /** The webhook event type of a ramp change, from the state before and after. */
