@@ -6,7 +6,7 @@ import type { Change, Control } from '../control/control.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Stats } from '../stats/store.js';
-import { toWire, type WireRoute } from '../fleet/snapshots.js';
+import { toWire, type WireRoute } from './wire.js';
 import { readWindows } from './figures.js';
 import { evidenceOf, guardPlan, type GuardPlan } from './plan.js';
 import { evaluate, initialGuardState, windowsToJudge, type Decision, type RouteGuardState, type RoutePolicy, type WindowFigures } from './policy.js';
