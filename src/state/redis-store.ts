@@ -75,8 +75,7 @@ export class RedisStateStore implements StateStore<PersistedState> {
   private knownHistory = new Set<string>();
   /** The newest generation this replica has applied or written. */
   generation = 0;
-  /** When Redis last answered (wall ms), and the last failure. */
-  lastOk = 0;
+  /** The last failure (undefined while Redis answers). */
   lastError: string | undefined;
   private poll: NodeJS.Timeout | undefined;
   private fetching: Promise<void> | undefined;
@@ -267,7 +266,6 @@ export class RedisStateStore implements StateStore<PersistedState> {
   private ok(): void {
     if (this.lastError !== undefined) this.opts.logger.warn({ store: this.name }, 'fleet: Redis answers again');
     this.lastError = undefined;
-    this.lastOk = Date.now();
   }
 
   private failed(err: Error): void {
