@@ -106,7 +106,6 @@ export class Control extends ControlKeeper {
       const ramp = this.ramps.get(route);
       const paused = ramp && this.rampRules.pausedByBreach(ramp, now, reason, evidence);
       if (!paused) continue;
-      this.logger?.warn({ route, reason }, `ramp: paused ${route} on a breach (onBreach: pause); resume, promote or abort it`);
       out.push(this.putRamp(route, paused, 'guard', `breach: ${reason}`).change);
     }
     return { changes: out, saved: this.track({ changed: out.length > 0, away: false, undo: [] }) };

@@ -248,12 +248,13 @@ export class GuardRunner {
     if (plan.notes.length === 0 && plan.reverts.length === 0 && plan.pauses.length === 0) return;
     const { control, logger } = this.deps;
     const from = new Map(plan.reverts.map((r) => [r.route, control.percent(r.route)]));
-    control.applyGuard(plan);
+    const applied = control.applyGuard(plan);
+    const paused = new Set(applied.changes.filter((c) => c.kind === 'ramp' && c.event === 'ramp-paused').map((c) => c.route));
     for (const { route, latch, reason } of plan.reverts) {
       this.counted.reverts.inc({ route, rule: latch.rule });
       logger.warn({ route, rule: latch.rule, from: from.get(route), evidence: latch.evidence }, `guard: reverted ${route} to legacy: ${reason}`);
     }
-    for (const { route, reason } of plan.pauses) logger.warn({ route, reason }, `ramp: paused ${route} on a breach (onBreach: pause); resume, promote or abort it`);
+    for (const { route, reason } of plan.pauses.filter((p) => paused.has(p.route))) logger.warn({ route, reason }, `ramp: paused ${route} on a breach (onBreach: pause); resume, promote or abort it`);
     if (plan.reverts.length === 0 || !plan.trigger) return;
     const v = plan.trigger.verdict;
     this.webhooks.send({
