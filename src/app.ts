@@ -9,9 +9,11 @@ import { isLoopback } from './config/net.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { Control, type Saved } from './control/control.js';
+import { rampRules } from './ramp/machine.js';
 import { checkPersisted, type PersistedState } from './control/persisted.js';
 import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
+import { recordingThresholds } from './guard/thresholds.js';
 import { RampRunner } from './ramp/runner.js';
 import { buildReport, type Report } from './report/build.js';
 import { createLogger, type Logger } from './log.js';
@@ -91,12 +93,13 @@ export class App {
     const token = worker ? undefined : (options.adminToken ?? adminToken(config, options.configFile));
     if (!worker) checkAdminProtected(config, token);
     this.stats = new Stats(config.stats.windowSeconds, Math.max(config.stats.windowSeconds, config.guard.windowSeconds));
+    this.stats.setThresholds(recordingThresholds(config));
     this.stateFile = worker ? undefined : stateFilePath(config, options.configFile);
     const file = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     // Fleet mode: Redis is the truth and the file the replica's local copy; else the file alone.
     this.fleet = !worker && fleetConfigured(config) ? new Fleet({ config, logger: this.logger, file, replica: options.replica }) : undefined;
     // A worker's control state is the primary's, applied as it comes: the primary logs the changes.
-    this.control = new Control(config, this.fleet?.store ?? file, worker ? undefined : this.logger, options.clock);
+    this.control = new Control(config, this.fleet?.store ?? file, worker ? undefined : this.logger, options.clock ?? Date.now, rampRules);
     // One process restores from its file now; a replica reads the shared state in start().
     this.restored = this.fleet ? undefined : this.control.restore({ reset: options.resetState });
     // Metrics first: the clusters report node ejections to them from the first request on.
@@ -311,6 +314,7 @@ export class App {
     const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent });
     this.control.retainRoutes(names);
     this.stats.retain(names);
+    this.stats.setThresholds(recordingThresholds(effective));
     this.proxy.setTable(table);
     this.config = effective;
     this.guard.configure(effective);

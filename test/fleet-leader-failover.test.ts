@@ -2,6 +2,7 @@
 // leader (its lease passed to another while it stalled) cannot write as leader: fencing.
 import { expect, it } from 'vitest';
 import { Control } from '../src/control/control.js';
+import { rampRules } from '../src/ramp/machine.js';
 import { parseConfig } from '../src/config/load.js';
 import { Lease } from '../src/fleet/lease.js';
 import { createLogger } from '../src/log.js';
@@ -68,7 +69,7 @@ it.runIf(run)("a stale leader's guard write is refused", async () => {
     });
     // a's clock stands still: it believes it still leads, as a process that stalled would.
     lease = new Lease(store.cmd, store.keys, name, 1000, logger, name === 'a' ? () => frozen.now : Date.now);
-    control = new Control(config, store, logger);
+    control = new Control(config, store, logger, Date.now, rampRules);
     control.replica = name;
     return { name, store, lease, control };
   });

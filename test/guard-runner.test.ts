@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { Control } from '../src/control/control.js';
+import { rampRules } from '../src/ramp/machine.js';
 import { GuardRunner } from '../src/guard/runner.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
@@ -18,7 +19,7 @@ function setup(guard: Record<string, unknown> = {}) {
   const clock = { now: 1_000_000 };
   const stats = new Stats(60, 60, () => clock.now);
   const logger = createLogger('silent');
-  const control = new Control(config, undefined, logger, () => clock.now);
+  const control = new Control(config, undefined, logger, () => clock.now, rampRules);
   const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'test' });
   const guardRunner = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);
   const series = stats.route('default');

@@ -3,6 +3,7 @@
 import { expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { Control } from '../src/control/control.js';
+import { rampRules } from '../src/ramp/machine.js';
 import { GuardRunner } from '../src/guard/runner.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
@@ -18,7 +19,7 @@ it('pauses the ramp instead of reverting, and keeps the split', async () => {
   const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
   const stats = new Stats(60, 60, () => clock.now);
   const logger = createLogger('silent');
-  const control = new Control(config, undefined, logger, () => clock.now);
+  const control = new Control(config, undefined, logger, () => clock.now, rampRules);
   const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'test' });
   const ramp = new RampRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);
   const guard = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now, breach: ramp }, config);

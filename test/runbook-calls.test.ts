@@ -45,3 +45,13 @@ it('takes any percentage: legacy 75 means candidate 25', async () => {
   const history = (await admin(proxy.admin, 'GET', '/api/v1/history')).body.history;
   expect(history.filter((h: any) => h.kind === 'maintenance').map((h: any) => h.to)).toEqual([false, true, false, true]);
 });
+
+it('legacy 99.99 stores and reports candidate 0.01, not 0.010000000000005116', async () => {
+  const r = await admin(proxy.admin, 'POST', '/api/traffic/legacy-percentage/99.99');
+  expect(r.status).toBe(200);
+  expect(r.body.routes).toEqual({ api: 0.01, default: 0.01 });
+  const split = r.body.changes.filter((c: any) => c.kind === 'split').map((c: any) => c.to);
+  expect(split).toEqual([0.01, 0.01]);
+  const history = (await admin(proxy.admin, 'GET', '/api/v1/history')).body.history;
+  expect(history[0].to).toBe(0.01);
+});

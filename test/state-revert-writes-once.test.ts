@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { Control } from '../src/control/control.js';
+import { rampRules } from '../src/ramp/machine.js';
 import { checkPersisted, type PersistedState } from '../src/control/persisted.js';
 import { GuardRunner } from '../src/guard/runner.js';
 import { createLogger } from '../src/log.js';
@@ -26,7 +27,7 @@ it('reverts every route in one step and writes the state file once, afterwards',
   const clock = { now: 1_000_000 };
   const stats = new Stats(60, 60, () => clock.now);
   const logger = createLogger('silent');
-  const control = new Control(config, new FileStateStore<PersistedState>(file, checkPersisted), logger, () => clock.now);
+  const control = new Control(config, new FileStateStore<PersistedState>(file, checkPersisted), logger, () => clock.now, rampRules);
   await control.restore();
   const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'test' });
   const guard = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);

@@ -1,5 +1,5 @@
 // One line per control change, for logs, the demo and `cutover history`.
-import type { Change } from './control.js';
+import type { Change } from '../state/types.js';
 
 /** "candidate 5 % → 25 % on default (api: ramp)" */
 export function describe(c: Change): string {

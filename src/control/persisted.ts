@@ -1,29 +1,8 @@
 // The shape of the state file, and the check that decides whether a file on disk is usable.
-import { RAMP_STATUSES, type RampState } from '../ramp/policy.js';
-import type { Change, Maintenance } from './control.js';
+import { RAMP_STATUSES, STATE_VERSION } from '../state/types.js';
 
-export const STATE_VERSION = 1;
-
-/** The guard's latch on a route after a revert; it stays until an operator re-arms. */
-export interface GuardLatch {
-  state: 'reverted';
-  since: string;
-  rule: string;
-  reason: string;
-  evidence: unknown;
-  dryRun?: boolean;
-}
-
-export interface PersistedState {
-  version: number;
-  savedAt: string;
-  routes: Record<string, { candidatePercent: number }>;
-  maintenance: Maintenance;
-  guard: Record<string, GuardLatch>;
-  history: Change[];
-  /** Ramps per route (optional: files written before ramps existed have none). */
-  ramp?: Record<string, RampState>;
-}
+export { STATE_VERSION };
+export type { GuardLatch, PersistedState } from '../state/types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

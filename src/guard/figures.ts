@@ -3,7 +3,9 @@
 // requests still in flight. Pure reading; the runner and the policy tests share it.
 import type { Histogram } from 'hdr-histogram-js';
 import type { Series } from '../stats/series.js';
-import type { Figures, LatencyDistribution } from './rules.js';
+import type { RouteSeries } from '../stats/store.js';
+import type { RoutePolicy } from './policy.js';
+import type { Figures, LatencyDistribution, WindowFigures } from './rules.js';
 
 /** One backend's figures over one window: counters only, unless a relative latency rule needs the histogram. */
 export function figuresOf(
@@ -51,3 +53,23 @@ export function countAbove(h: Histogram, us: number): number {
   return n;
 }
 
+
+/**
+ * A route's figures over the windows to judge, with the requests in flight (only those old enough
+ * to count as slow or timed out; all of them for the ratio rule), and the histograms when the
+ * ratio rule needs them (the wire snapshot carries them to the primary or the fleet's leader).
+ */
+export function readWindows(series: RouteSeries, now: number, seconds: readonly number[], policy: RoutePolicy, timeouts: Record<'legacy' | 'candidate', number>) {
+  const ratio = policy.rules.maxP99Ratio !== null;
+  const ages = { legacy: [] as number[], candidate: [] as number[] };
+  for (const b of ['legacy', 'candidate'] as const) {
+    const minAge = ratio ? 0 : Math.min(policy.rules.maxP99Ms ?? Infinity, timeouts[b]);
+    ages[b] = series[b].inFlightAges(now, minAge, 1000);
+  }
+  return seconds.map((w) => {
+    const c = figuresOf(series.candidate, now, w, ages.candidate, timeouts.candidate, ratio);
+    const l = figuresOf(series.legacy, now, w, ages.legacy, timeouts.legacy, ratio);
+    const figures: WindowFigures = { seconds: w, candidate: c.figures, legacy: l.figures };
+    return { ...figures, histograms: { candidate: c.histogram, legacy: l.histogram } };
+  });
+}

@@ -72,14 +72,11 @@ export function initialGuardState(now: number): RouteGuardState {
 
 /**
  * The windows to judge, longest first: the configured window and a shorter recent one (so that a
- * sudden failure shows before long healthy history dilutes it). After a re-arm both are clamped
- * to the time since, so failures from before the re-arm are not judged again.
+ * sudden failure shows before long healthy history dilutes it). After a re-arm the series leave
+ * out the requests that started before it (Series.rearm), so the windows stay as configured.
  */
-export function windowsToJudge(windowSeconds: number, fastWindowSeconds: number | null, armedAt: number | undefined, now: number): number[] {
-  const seconds = fastWindowSeconds !== null && fastWindowSeconds < windowSeconds ? [windowSeconds, fastWindowSeconds] : [windowSeconds];
-  if (armedAt === undefined) return seconds;
-  const since = Math.max(1, Math.floor((now - armedAt) / 1000));
-  return [...new Set(seconds.map((s) => Math.min(s, since)))];
+export function windowsToJudge(windowSeconds: number, fastWindowSeconds: number | null): number[] {
+  return fastWindowSeconds !== null && fastWindowSeconds < windowSeconds ? [windowSeconds, fastWindowSeconds] : [windowSeconds];
 }
 
 /**
@@ -135,7 +132,7 @@ export function judgeRule(rule: RuleName, limit: number, windows: readonly Windo
   return healthy ?? first!;
 }
 
-export function evaluate(input: {
+export interface EvaluateInput {
   windows: WindowFigures[];
   policy: RoutePolicy;
   state: RouteGuardState;
@@ -143,20 +140,31 @@ export function evaluate(input: {
   now: number;
   /** The evaluation interval (ms): a breach streak ends after a few intervals without a verdict. */
   intervalMs: number;
-}): Decision {
-  const { windows, policy, state, now } = input;
-  const rules = policy.rules;
+}
+
+/** One evaluation of a route: judge every rule, classify into a verdict, advance the guard state. */
+export function evaluate(input: EvaluateInput): Decision {
+  const judged = judge(input.windows, input.policy, input.candidatePercent);
+  const verdict = classify(judged, input);
+  return advance(verdict, input);
+}
+
+/** Every enabled rule judged over the windows (none at 0 %: there is nothing to judge, and the runner reads no windows). */
+export function judge(windows: readonly WindowFigures[], policy: RoutePolicy, candidatePercent: number): RuleResult[] {
+  if (candidatePercent <= 0 || windows.length === 0) return [];
   const judged: RuleResult[] = [];
-  // At 0 % there is nothing to judge (and the runner reads no windows).
-  if (input.candidatePercent > 0 && windows.length > 0) {
-    for (const name of ['maxErrorRate', 'maxP99Ms', 'maxErrorRateDelta', 'maxP99Ratio'] as const) {
-      const limit = rules[name];
-      if (limit !== null) judged.push(judgeRule(name, limit, windows, policy));
-    }
+  for (const name of ['maxErrorRate', 'maxP99Ms', 'maxErrorRateDelta', 'maxP99Ratio'] as const) {
+    const limit = policy.rules[name];
+    if (limit !== null) judged.push(judgeRule(name, limit, windows, policy));
   }
+  return judged;
+}
+
+/** The verdict of the judged rules: idle, breach, shared outage, healthy or not enough evidence, with its evidence. */
+export function classify(judged: RuleResult[], input: Pick<EvaluateInput, 'windows' | 'policy' | 'candidatePercent' | 'now'>): Verdict {
+  const { policy } = input;
   const breaching = judged.filter((r) => r.outcome === 'breach' || (r.outcome === 'shared-outage' && policy.revertOnSharedOutage));
   const shared = judged.filter((r) => r.outcome === 'shared-outage');
-
   let kind: VerdictKind;
   let summary: string;
   // At 0 % there is nothing to revert: the guard does not judge.
@@ -176,19 +184,23 @@ export function evaluate(input: {
     kind = 'insufficient-data';
     summary = `not enough evidence: ${judged.filter((r) => r.outcome !== 'healthy').map((r) => r.message).join('; ')}`;
   }
-
-  const verdict: Verdict = {
+  return {
     kind,
-    at: now,
+    at: input.now,
     summary,
     breaches: kind === 'breach' ? breaching : kind === 'shared-outage' ? shared : [],
     rules: judged,
-    evidence: { confidence: policy.confidence, minRequests: policy.minRequests, thresholds: rules, windows: windows.map((w) => w.seconds) },
+    evidence: { confidence: policy.confidence, minRequests: policy.minRequests, thresholds: policy.rules, windows: input.windows.map((w) => w.seconds) },
   };
+}
+
+/** The next guard state after a verdict, the events it makes, and whether to revert. */
+export function advance(verdict: Verdict, input: Pick<EvaluateInput, 'policy' | 'state' | 'now' | 'intervalMs'>): Decision {
+  const { policy, state, now } = input;
+  const kind = verdict.kind;
   const events: GuardEvent[] = [];
   const next: RouteGuardState = { ...state, lastVerdict: verdict };
   if (state.lastVerdict?.kind !== kind) next.lastChange = now;
-
   // Insufficient data is neither a pass nor a failure: it leaves the breach streak as it was,
   // unless it lasts long enough that the evaluations have really stopped.
   if (kind === 'insufficient-data') {
@@ -206,21 +218,15 @@ export function evaluate(input: {
     next.insufficientSince = null;
     events.push({ type: 'insufficient-data-ended', since: state.insufficientSince, durationMs: now - state.insufficientSince });
   }
-
-  if (kind === 'shared-outage') {
-    if (!state.sharedReported) events.push({ type: 'shared-outage', breaches: shared });
-    next.sharedReported = true;
-  } else {
-    next.sharedReported = false;
-  }
-
+  if (kind === 'shared-outage' && !state.sharedReported) events.push({ type: 'shared-outage', breaches: verdict.breaches });
+  next.sharedReported = kind === 'shared-outage';
   let action: Decision['action'] = 'none';
   if (kind === 'breach') {
     next.streak = state.streak + 1;
-    if (state.streak === 0) events.push({ type: 'breach-started', breaches: breaching });
+    if (state.streak === 0) events.push({ type: 'breach-started', breaches: verdict.breaches });
     if (next.streak >= policy.consecutive && !state.detected) {
       next.detected = true;
-      events.push({ type: 'breach-detected', breaches: breaching, dryRun: policy.dryRun });
+      events.push({ type: 'breach-detected', breaches: verdict.breaches, dryRun: policy.dryRun });
       action = policy.dryRun ? 'would-revert' : 'revert';
     }
   } else if (kind === 'healthy' || kind === 'idle') {

@@ -238,7 +238,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.outcome = outcome;
     clearTimeout(this.watch);
     this.series.inFlight.delete(this.flight);
-    this.series.record(this.opts.now(), this.responded ? this.status : 0, error, this.latencyUs, this.clientGone);
+    this.series.record(this.opts.now(), this.responded ? this.status : 0, error, this.latencyUs, this.clientGone, this.flight.started);
     this.opts.onDone?.(this);
   }
 }

@@ -259,7 +259,7 @@ export class ProxyServer {
       series.inFlight.delete(flight);
       const now = this.now();
       const us = (now - flight.started) * 1000;
-      series.record(now, status, error, error === 'timeout' ? Math.max(us, cluster.responseMs * 1000) : us, status === 0 && error === null);
+      series.record(now, status, error, error === 'timeout' ? Math.max(us, cluster.responseMs * 1000) : us, status === 0 && error === null, flight.started);
     };
     // Until the upstream answers the upgrade, the same response timeout as plain requests;
     // afterwards the connection may idle as long as the two ends like (cleared in proxyReqWs).

@@ -4,38 +4,17 @@
 // through control/, which owns the state and persists it.
 import { CutoverError } from '../errors.js';
 import type { RuleResult } from '../guard/rules.js';
+import type { GuardActions, Transition } from '../control/types.js';
+import { revertLatch } from '../guard/plan.js';
+import type { RampState } from '../state/types.js';
 import type { RampPlan } from './plan.js';
 
-export type RampStatus = 'running' | 'paused' | 'done' | 'failed' | 'aborted';
-export const RAMP_STATUSES: readonly RampStatus[] = ['running', 'paused', 'done', 'failed', 'aborted'];
+export { RAMP_STATUSES, type RampState, type RampStatus } from '../state/types.js';
+export type { Transition } from '../control/types.js';
 
-/** A route's ramp as control/ keeps and persists it. Times are wall-clock ISO strings, so a restart keeps the hold's deadline. */
-export interface RampState {
-  status: RampStatus;
-  /** The steps when the ramp started (a reload that changes them does not move a ramp under way). */
-  steps: number[];
-  /** Index of the current step in `steps`. */
-  step: number;
-  startedAt: string;
-  stepStartedAt: string;
-  /** When the hold of the current step is over (while paused: when it would have been at the pause). */
-  holdUntil: string;
-  /** While paused: how much of the hold was left at the pause; resume restarts the clock with it. */
-  holdLeftMs?: number;
-  endedAt?: string;
-  /** Why it paused or ended. */
-  reason?: string;
-  /** The evidence of a breach that paused or ended it. */
-  evidence?: unknown;
-}
 
 export type RampCommand = 'start' | 'pause' | 'resume' | 'promote' | 'promote-full' | 'abort';
 
-/** A change of the ramp and of the split that goes with it (percent undefined: the split stays). */
-export interface Transition {
-  state: RampState;
-  percent: number | undefined;
-}
 
 /** Whether the ramp is under way (it may still move the split). */
 export const active = (s: RampState | undefined): s is RampState => s?.status === 'running' || s?.status === 'paused';
@@ -196,6 +175,17 @@ export function decide(input: { plan: RampPlan; state: RampState | undefined; ru
     return { kind: 'advance', transition: { state: end(state, 'done', now, why), percent: undefined }, message: why };
   }
   return { kind: 'advance', transition: stepTo(state, state.step + 1, plan, now), message: `step ${state.step + 2}/${state.steps.length}: ${from} % → ${state.steps[state.step + 1]} %` };
+}
+
+/**
+ * What a breach over the hold does, as the guard's actions (applied like the guard's plan, in one
+ * control call): revert the route with a latch carrying the hold's evidence, or, with onBreach:
+ * pause, pause the ramp for a person.
+ */
+export function holdBreachActions(route: string, d: Extract<Decision, { kind: 'breach' }>, now: number): GuardActions {
+  const evidence = { hold: true, rules: d.breaches };
+  if (d.action === 'pause') return { reverts: [], pauses: [{ route, reason: d.message, evidence }], notes: [] };
+  return { reverts: [{ route, reason: d.message, latch: revertLatch(d.breaches[0].rule, d.message, evidence, now) }], pauses: [], notes: [] };
 }
 
 /** The webhook event type of a ramp change, from the state before and after. */

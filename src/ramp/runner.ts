@@ -4,17 +4,16 @@
 import type { Gauge } from 'prom-client';
 import type { Config, RouteConfig } from '../config/schema.js';
 import type { By, Change, Control } from '../control/control.js';
-import type { GuardLatch } from '../control/persisted.js';
 import { CutoverError } from '../errors.js';
 import type { RoutePolicy } from '../guard/policy.js';
-import { routePolicy } from '../guard/runner.js';
+import { routePolicy } from '../guard/route-policy.js';
 import { WebhookSender } from '../guard/webhooks.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Stats } from '../stats/store.js';
 import { holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
 import { planOf, type RampPlan } from './plan.js';
-import { active, breachAction, command, decide, pausedByBreach, type Decision, type Gate, type HoldRule, type RampCommand, type RampState } from './policy.js';
+import { active, breachAction, command, decide, holdBreachActions, type Decision, type Gate, type HoldRule, type RampCommand, type RampState } from './policy.js';
 import { rampView, type RampView } from './view.js';
 
 export interface RampDeps {
@@ -124,15 +123,6 @@ export class RampRunner {
     return breachAction(this.plans.get(route), this.deps.control.ramp(route));
   }
 
-  /** The guard's breach on a route whose ramp pauses instead of reverting. */
-  pauseOnBreach(route: string, reason: string, evidence: unknown): void {
-    const state = this.deps.control.ramp(route);
-    const paused = state && pausedByBreach(state, this.clock(), reason, evidence);
-    if (!paused) return;
-    this.deps.logger.warn({ route, reason }, `ramp: paused ${route} on a breach (onBreach: pause); resume, promote or abort it`);
-    void this.deps.control.applyRamp(route, { state: paused, percent: undefined }, { source: 'guard', reason: `breach: ${reason}` });
-  }
-
   /** An operator command on one route, or on every route with a ramp. */
   command(cmd: RampCommand, by: By & { route?: string; fromStep?: number }): ReturnType<Control['applyRamp']> & { routes: string[] } {
     let routes = by.route === undefined ? [...this.plans.keys()] : [by.route];
@@ -195,12 +185,11 @@ export class RampRunner {
         );
         return;
       case 'breach': {
-        const evidence = { hold: true, rules: decision.breaches };
-        if (decision.action === 'pause') return this.pauseOnBreach(route, decision.message, evidence);
-        const rule = decision.breaches[0].rule;
-        const latch: GuardLatch = { state: 'reverted', since: new Date(now).toISOString(), rule, reason: decision.message, evidence };
-        logger.warn({ route, rule, evidence }, `ramp: reverted ${route} to legacy: ${decision.message}`);
-        control.revert([route], latch, decision.message);
+        // The same actions as the guard's plan, through the same control call.
+        const actions = holdBreachActions(route, decision, now);
+        for (const r of actions.reverts) logger.warn({ route, rule: r.latch.rule, evidence: r.latch.evidence }, `ramp: reverted ${route} to legacy: ${r.reason}`);
+        for (const p of actions.pauses) logger.warn({ route, reason: p.reason }, `ramp: paused ${route} on a breach (onBreach: pause); resume, promote or abort it`);
+        control.applyGuard(actions);
         return;
       }
     }
@@ -218,7 +207,8 @@ export class RampRunner {
     } else {
       const series = this.deps.stats.route(route);
       const mono = this.deps.stats.clock();
-      sources = [{ source: 'local', legacy: totalsOf(series.legacy.cumulative(mono)), candidate: totalsOf(series.candidate.cumulative(mono)) }];
+      // judged(): without the requests that started before a re-arm and ended after it.
+      sources = [{ source: 'local', legacy: totalsOf(series.legacy.judged(mono)), candidate: totalsOf(series.candidate.judged(mono)) }];
       inFlight = { legacy: series.legacy.inFlightAges(mono, minAge('legacy')), candidate: series.candidate.inFlightAges(mono, minAge('candidate')) };
     }
     let base = this.baselines.get(route);

@@ -6,8 +6,7 @@
 // a lost message (Redis pub/sub delivers at most once). Nothing on the request path calls Redis.
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-import type { Change } from '../control/control.js';
-import { STATE_VERSION, type PersistedState } from '../control/persisted.js';
+import { STATE_VERSION, type Change, type PersistedState } from './types.js';
 import { CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoadResult } from './file-store.js';
@@ -76,8 +75,7 @@ export class RedisStateStore implements StateStore<PersistedState> {
   private knownHistory = new Set<string>();
   /** The newest generation this replica has applied or written. */
   generation = 0;
-  /** When Redis last answered (wall ms), and the last failure. */
-  lastOk = 0;
+  /** The last failure (undefined while Redis answers). */
   lastError: string | undefined;
   private poll: NodeJS.Timeout | undefined;
   private fetching: Promise<void> | undefined;
@@ -268,7 +266,6 @@ export class RedisStateStore implements StateStore<PersistedState> {
   private ok(): void {
     if (this.lastError !== undefined) this.opts.logger.warn({ store: this.name }, 'fleet: Redis answers again');
     this.lastError = undefined;
-    this.lastOk = Date.now();
   }
 
   private failed(err: Error): void {

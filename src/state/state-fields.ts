@@ -1,8 +1,7 @@
 // The control state as independent fields (one per route's split, latch and ramp, and
 // maintenance), so that replicas sharing one store write only what they changed: an operator's
 // new split on one route and the leader's revert of another never overwrite each other. Pure.
-import type { GuardLatch, PersistedState } from '../control/persisted.js';
-import type { Change } from '../control/control.js';
+import type { Change, GuardLatch, PersistedState } from './types.js';
 
 /** Field name → JSON text; a latch that is gone is a field that is absent. */
 export type Fields = Map<string, string>;

@@ -3,6 +3,9 @@
 // request path records into the current slice only: one histogram record, a few counters.
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import { Counters } from './counters.js';
+
+export { Counters };
 
 export type ErrorKind = 'refused' | 'reset' | 'timeout' | 'other';
 export const ERROR_KINDS: readonly ErrorKind[] = ['refused', 'reset', 'timeout', 'other'];
@@ -12,59 +15,24 @@ export function newHistogram(): Histogram {
   return hdr.build({ bitBucketSize: 32, autoResize: true, numberOfSignificantValueDigits: 3 });
 }
 
-/** Plain counters of one slice or of a total. */
-export class Counters {
-  requests = 0;
-  /** Responses by status class: index 0 is 1xx ... index 4 is 5xx. */
-  status = [0, 0, 0, 0, 0];
-  refused = 0;
-  reset = 0;
-  timeout = 0;
-  other = 0;
-  /** Clients that went away before their response was complete. */
-  clientAborts = 0;
-  /**
-   * Requests left out of the guard's figures: the client went away before any response and
-   * before the slow threshold, so nothing is known about how the backend would have done.
-   */
-  unjudged = 0;
-  /** Requests slower than the series' slow threshold: responses, timeouts and aborts at their age. */
-  slow = 0;
-  /** 502/504 answers cutover wrote itself because this backend failed before responding. */
-  gatewayAnswers = 0;
-
-  add(o: Counters): void {
-    this.requests += o.requests;
-    for (let i = 0; i < 5; i++) this.status[i] += o.status[i];
-    this.refused += o.refused;
-    this.reset += o.reset;
-    this.timeout += o.timeout;
-    this.other += o.other;
-    this.clientAborts += o.clientAborts;
-    this.unjudged += o.unjudged;
-    this.slow += o.slow;
-    this.gatewayAnswers += o.gatewayAnswers;
-  }
-
-  clear(): void {
-    this.requests = 0;
-    this.status.fill(0);
-    this.refused = this.reset = this.timeout = this.other = this.clientAborts = 0;
-    this.unjudged = this.slow = this.gatewayAnswers = 0;
-  }
-}
-
 /** A request in flight, as the series sees it. */
 export interface InFlight {
   /** Monotonic ms when it was dispatched. */
   started: number;
 }
 
-interface Slice {
-  /** Slice number (floor(now / sliceMs)); -1 when unused. */
-  index: number;
+interface Recorded {
   counters: Counters;
   histogram: Histogram | undefined;
+}
+
+interface Slice extends Recorded {
+  /** Slice number (floor(now / sliceMs)), or coarse slot number; -1 when unused. */
+  index: number;
+  /** Fine slices it holds: 1, or COARSE_FACTOR for a coarse slot. */
+  readonly span: number;
+  /** The part of this slice from requests that started before the last re-arm (see Series.rearm). */
+  excluded: Recorded | undefined;
 }
 
 export interface SeriesView {
@@ -98,22 +66,22 @@ export class Series {
     private readonly sliceMs = 1000,
   ) {
     const slots = Math.ceil((retainSeconds * 1000) / sliceMs) + 1;
-    const empty = (): Slice => ({ index: -1, counters: new Counters(), histogram: undefined });
-    this.ring = Array.from({ length: Math.min(slots, FINE_SLOTS) }, empty);
-    this.coarse = slots > FINE_SLOTS ? Array.from({ length: Math.ceil(slots / COARSE_FACTOR) + 2 }, empty) : undefined;
+    const empty = (span: number) => (): Slice => ({ index: -1, span, counters: new Counters(), histogram: undefined, excluded: undefined });
+    this.ring = Array.from({ length: Math.min(slots, FINE_SLOTS) }, empty(1));
+    this.coarse = slots > FINE_SLOTS ? Array.from({ length: Math.ceil(slots / COARSE_FACTOR) + 2 }, empty(COARSE_FACTOR)) : undefined;
     this.head = this.ring[0];
   }
 
   /**
    * Latency (µs) above which a request counts as slow: the guard's latency threshold for the
-   * route (Infinity when it has none). Set by the guard when it is configured.
+   * route (Infinity when it has none). Set by the wiring from the config (guard/thresholds.ts).
    */
   slowUs = Infinity;
 
   /**
    * How long (ms) an upstream request is kept going after its client gave up before any response,
    * to learn whether the backend would have answered in time (a client timeout must not hide a
-   * hang). 0 aborts the upstream at once. Set by the guard.
+   * hang). 0 aborts the upstream at once. Set by the wiring (guard/thresholds.ts).
    */
   watchAbortedMs = 0;
 
@@ -124,14 +92,43 @@ export class Series {
   readonly inFlight = new Set<InFlight>();
 
   /**
+   * Monotonic ms of the last re-arm of the guard on this route. Requests that started before it
+   * are recorded like any other (metrics see everything) but left out of what the guard and the
+   * ramp judge: windowCounters, inFlightAges and judged() (the failures that caused a revert are
+   * not judged again, whenever they finish).
+   */
+  private judgeFrom = -Infinity;
+  /** Requests that started before the re-arm and were recorded after it, since the series began. */
+  private readonly late: Recorded = { counters: new Counters(), histogram: undefined };
+
+  /** The guard was re-armed at `now` (monotonic ms): from now on only requests that start from `now` are judged. */
+  rearm(now: number): void {
+    this.judgeFrom = now;
+    const head = this.slice(now);
+    // Everything in the current slice so far started before the re-arm.
+    head.excluded = { counters: new Counters(), histogram: undefined };
+    addSlice(head.excluded, head);
+  }
+
+  /**
    * One request is over: its one and only record, with everything known about it.
    * @param status the upstream's status, 0 when no response came
    * @param error the transport failure, if any (with a status: the body broke off after the headers)
    * @param latencyUs time to the response headers; for a timeout or an abort without response, the request's age
    * @param aborted the client went away before its response was complete
+   * @param started monotonic ms when the request was dispatched (its in-flight entry's start);
+   *   a request that started before the last re-arm is not judged
    */
-  record(now: number, status: number, error: ErrorKind | null, latencyUs: number, aborted: boolean): void {
+  record(now: number, status: number, error: ErrorKind | null, latencyUs: number, aborted: boolean, started = now): void {
     const c = this.slice(now);
+    this.recordInto(c, status, error, latencyUs, aborted);
+    if (started < this.judgeFrom) {
+      this.recordInto((c.excluded ??= { counters: new Counters(), histogram: undefined }), status, error, latencyUs, aborted);
+      this.recordInto(this.late, status, error, latencyUs, aborted);
+    }
+  }
+
+  private recordInto(c: Recorded, status: number, error: ErrorKind | null, latencyUs: number, aborted: boolean): void {
     const k = c.counters;
     k.requests++;
     if (aborted) k.clientAborts++;
@@ -152,15 +149,16 @@ export class Series {
     }
   }
 
-  private latency(c: Slice, us: number): void {
+  private latency(c: Recorded, us: number): void {
     if (us > this.slowUs) c.counters.slow++;
     (c.histogram ??= newHistogram()).recordValue(us < 1 ? 1 : us);
   }
 
-  /** Ages (ms) of the requests in flight for at least `minMs`, oldest first. */
+  /** Ages (ms) of the requests in flight for at least `minMs`, oldest first; those started before the last re-arm are left out. */
   inFlightAges(now: number, minMs: number, limit = 10_000): number[] {
     const out: number[] = [];
     for (const r of this.inFlight) {
+      if (r.started < this.judgeFrom) continue;
       const age = now - r.started;
       if (age < minMs || out.length >= limit) break;
       out.push(age);
@@ -187,21 +185,42 @@ export class Series {
   }
 
   /**
-   * The counters of the last `seconds` without merging histograms (cheap: the guard reads this
-   * for every route every interval), with how many requests had a latency; the merged histogram
-   * only when asked for.
+   * What the guard judges of the last `seconds`: the counters without merging histograms (cheap:
+   * the guard reads this for every route every interval), with how many requests had a latency;
+   * the merged histogram only when asked for. Requests that started before the last re-arm are
+   * left out (slices before it entirely, and the part of later slices they make up).
    */
   windowCounters(now: number, seconds: number, withHistogram = false): { counters: Counters; timed: number; histogram?: Histogram } {
     const counters = new Counters();
     let timed = 0;
     const histogram = withHistogram ? newHistogram() : undefined;
+    const armedSlice = Math.floor(this.judgeFrom / this.sliceMs);
     for (const s of this.slicesOf(now, seconds)) {
+      if (this.startsBefore(s, armedSlice)) continue;
       counters.add(s.counters);
       const n = s.histogram?.totalCount ?? 0;
       timed += n;
       if (histogram && n > 0) histogram.add(s.histogram!);
+      const x = s.excluded;
+      if (!x) continue;
+      counters.subtract(x.counters);
+      timed -= x.histogram?.totalCount ?? 0;
+      if (histogram && x.histogram && x.histogram.totalCount > 0) histogram.subtract(x.histogram);
     }
     return { counters, timed, histogram };
+  }
+
+  /** Whether a fine slice, or a coarse slot, begins before the slice of the last re-arm (and is not judged). */
+  private startsBefore(s: Slice, armedSlice: number): boolean {
+    return armedSlice !== -Infinity && s.index * s.span < armedSlice;
+  }
+
+  /** Cumulative figures without the requests that started before the last re-arm and ended after it (a ramp's hold). */
+  judged(now: number): SeriesView {
+    const out = this.cumulative(now);
+    out.counters.subtract(this.late.counters);
+    if (this.late.histogram && this.late.histogram.totalCount > 0) out.histogram.subtract(this.late.histogram);
+    return out;
   }
 
   /** Everything since the series was created. */
@@ -219,7 +238,7 @@ export class Series {
    * Where a fine slice that leaves the ring goes: its coarse slot (whose previous contents, a
    * whole ring ago, go to the total first), or the total when there are no coarse slots.
    */
-  private older(fineIndex: number): { counters: Counters; histogram: Histogram | undefined } {
+  private older(fineIndex: number): Recorded | Slice {
     if (!this.coarse) return this.total;
     const index = Math.floor(fineIndex / COARSE_FACTOR);
     const c = this.coarse[index % this.coarse.length];
@@ -228,6 +247,7 @@ export class Series {
         addSlice(this.total, c);
         c.counters.clear();
         c.histogram?.reset();
+        c.excluded = undefined;
       }
       c.index = index;
     }
@@ -244,9 +264,12 @@ export class Series {
     for (let i = from; i <= index; i++) {
       const s = this.ring[i % n];
       if (s.index !== -1) {
-        addSlice(this.older(s.index), s);
+        const into = this.older(s.index);
+        addSlice(into, s);
+        if (s.excluded && 'excluded' in into) addSlice((into.excluded ??= { counters: new Counters(), histogram: undefined }), s.excluded);
         s.counters.clear();
         s.histogram?.reset();
+        s.excluded = undefined;
       }
       s.index = i;
     }
@@ -256,7 +279,7 @@ export class Series {
   }
 }
 
-function addSlice(into: { counters: Counters; histogram: Histogram | undefined }, s: Slice): void {
+function addSlice(into: Recorded, s: Recorded): void {
   into.counters.add(s.counters);
   if (s.histogram && s.histogram.totalCount > 0) (into.histogram ??= newHistogram()).add(s.histogram);
 }

@@ -19,6 +19,15 @@ export interface BackendStats {
 /** One route's figures: both backends, and apart from them what the override header forced. */
 export type RouteStats = Record<BackendName, BackendStats> & { forced: Record<BackendName, BackendStats> };
 
+/** What the recording side of one series needs to know (guard/thresholds.ts derives it from the config). */
+export interface SeriesThresholds {
+  /** Latency (µs) above which a request counts as slow. */
+  slowUs: number;
+  /** How long (ms) an upstream request is watched after its client gave up (0: aborted at once). */
+  watchAbortedMs: number;
+}
+export type RecordingThresholds = Record<string, Record<BackendName, SeriesThresholds>>;
+
 export class Stats {
   private readonly routes = new Map<string, RouteSeries>();
 
@@ -54,6 +63,17 @@ export class Stats {
     let m = this.answered.get(route);
     if (!m) this.answered.set(route, (m = new Map()));
     m.set(status, (m.get(status) ?? 0) + 1);
+  }
+
+  /** Apply recording thresholds to the series of every route they name (the forced series keep theirs). */
+  setThresholds(t: RecordingThresholds): void {
+    for (const [route, both] of Object.entries(t)) {
+      const s = this.route(route);
+      for (const b of ['legacy', 'candidate'] as const) {
+        s[b].slowUs = both[b].slowUs;
+        s[b].watchAbortedMs = both[b].watchAbortedMs;
+      }
+    }
   }
 
   /** Forget routes that no longer exist. */

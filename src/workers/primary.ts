@@ -12,6 +12,7 @@ import { loadConfigFile } from '../config/load.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from '../config/reload.js';
 import type { Config } from '../config/schema.js';
 import { Control, type Saved, type Source } from '../control/control.js';
+import { rampRules } from '../ramp/machine.js';
 import { checkPersisted, type PersistedState } from '../control/persisted.js';
 import { CutoverError } from '../errors.js';
 import { Fleet } from '../fleet/fleet.js';
@@ -77,7 +78,7 @@ export class Primary {
     this.stateFile = stateFilePath(config, options.configFile);
     const file = this.stateFile ? new FileStateStore<PersistedState>(this.stateFile, checkPersisted) : undefined;
     this.fleet = fleetConfigured(config) ? new Fleet({ config, logger: this.logger, file, replica: options.replica, onRemote: () => this.broadcastState() }) : undefined;
-    this.control = new Control(config, this.fleet?.store ?? file, this.logger);
+    this.control = new Control(config, this.fleet?.store ?? file, this.logger, Date.now, rampRules);
     this.restored = this.fleet ? undefined : this.control.restore({ reset: options.resetState });
     this.stats = new Stats(config.stats.windowSeconds);
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => 0, version: VERSION, role: 'primary', mergedWindows: () => this.mergedWindows() });

@@ -1,0 +1,159 @@
+// The guard's figures as plain data that travels between processes (workers to their primary,
+// replicas to the fleet's leader) and merges exactly: counters add up, histograms merge, the ages
+// of requests in flight are concatenated and aged by the time since the snapshot. Pure.
+import hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import type { BackendName } from '../config/schema.js';
+import { distributionOf } from './figures.js';
+import type { Figures, WindowFigures } from './rules.js';
+import { newHistogram } from '../stats/series.js';
+import type { Snapshot } from '../stats/snapshot.js';
+
+export interface WireFigures {
+  requests: number;
+  errors: number;
+  timed: number;
+  slow: number;
+  /** HdrHistogram compressed base64 (µs), only when a relative latency rule needs it. */
+  histogram?: string;
+}
+
+export interface WireRoute {
+  /** The windows judged (seconds), longest first; the figures are in the same order. */
+  windows: number[];
+  legacy: WireFigures[];
+  candidate: WireFigures[];
+  inFlightMs: Record<BackendName, number[]>;
+  timeoutMs: Record<BackendName, number>;
+}
+
+export interface GuardSnapshot {
+  replica: string;
+  /** Wall-clock ms when it was taken. */
+  at: number;
+  leader: boolean;
+  /** Requests this replica has served since it started (for the fleet status). */
+  requests: number;
+  routes: Record<string, WireRoute>;
+  /** Cumulative totals of the routes whose ramp is under way (the leader judges a hold on them). */
+  totals?: Record<string, RouteTotals>;
+}
+
+/** A route's cumulative snapshots of both backends (what a ramp's hold is judged on). */
+export interface RouteTotals {
+  legacy: Snapshot;
+  candidate: Snapshot;
+}
+
+export function toWire(f: Figures, histogram?: Histogram): WireFigures {
+  const w: WireFigures = { requests: f.requests, errors: f.errors, timed: f.timed, slow: f.slow };
+  if (histogram && histogram.totalCount > 0) w.histogram = hdr.encodeIntoCompressedBase64(histogram);
+  return w;
+}
+
+export interface Merged {
+  /** Per route, the windows as the guard judges them. */
+  routes: Map<string, WindowFigures[]>;
+  /** Replicas whose snapshot was used, and those left out because it was too old. */
+  fresh: string[];
+  stale: Array<{ replica: string; ageMs: number }>;
+}
+
+/**
+ * Merge the snapshots of every replica (or worker) taken within `maxAgeMs` of `now`. Windows are
+ * matched by position (long, short); if replicas disagree on a window's length (one saw a re-arm
+ * a moment later), the shorter one is used.
+ */
+export function mergeGuardSnapshots(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number): Merged {
+  const { acc, fresh, stale } = accumulate(snaps, now, maxAgeMs);
+  const out: Merged = { routes: new Map(), fresh, stale };
+  for (const [route, a] of acc) {
+    const fig = (b: BackendName, i: number): Figures => {
+      const x = a[b][i] ?? { requests: 0, errors: 0, timed: 0, slow: 0, histogram: undefined };
+      return { requests: x.requests, errors: x.errors, timed: x.timed, slow: x.slow, inFlightMs: a.inFlight[b], timeoutMs: a.timeoutMs[b], latency: x.histogram && distributionOf(x.histogram) };
+    };
+    out.routes.set(
+      route,
+      a.windows.map((seconds, i) => ({ seconds, legacy: fig('legacy', i), candidate: fig('candidate', i) })),
+    );
+  }
+  return out;
+}
+
+/**
+ * The same merge, kept as plain data: what a cluster's primary publishes to the fleet for all of
+ * its workers, as one replica. The ages of requests in flight are as of `now`.
+ */
+export function combineWire(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number): Record<string, WireRoute> {
+  const out: Record<string, WireRoute> = {};
+  for (const [route, a] of accumulate(snaps, now, maxAgeMs).acc) {
+    const wire = (x: Acc | undefined): WireFigures => {
+      const w: WireFigures = { requests: x?.requests ?? 0, errors: x?.errors ?? 0, timed: x?.timed ?? 0, slow: x?.slow ?? 0 };
+      if (x?.histogram && x.histogram.totalCount > 0) w.histogram = hdr.encodeIntoCompressedBase64(x.histogram);
+      return w;
+    };
+    out[route] = {
+      windows: a.windows,
+      legacy: a.windows.map((_, i) => wire(a.legacy[i])),
+      candidate: a.windows.map((_, i) => wire(a.candidate[i])),
+      inFlightMs: a.inFlight,
+      timeoutMs: a.timeoutMs,
+    };
+  }
+  return out;
+}
+
+interface RouteAcc {
+  windows: number[];
+  legacy: Acc[];
+  candidate: Acc[];
+  inFlight: Record<BackendName, number[]>;
+  timeoutMs: Record<BackendName, number>;
+}
+
+function accumulate(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number) {
+  const fresh: string[] = [];
+  const stale: Array<{ replica: string; ageMs: number }> = [];
+  const acc = new Map<string, RouteAcc>();
+  for (const s of snaps) {
+    const age = now - s.at;
+    if (age > maxAgeMs) {
+      stale.push({ replica: s.replica, ageMs: age });
+      continue;
+    }
+    fresh.push(s.replica);
+    for (const [route, r] of Object.entries(s.routes)) {
+      let a = acc.get(route);
+      if (!a) {
+        a = { windows: [...r.windows], legacy: [], candidate: [], inFlight: { legacy: [], candidate: [] }, timeoutMs: r.timeoutMs };
+        acc.set(route, a);
+      }
+      r.windows.forEach((w, i) => (a.windows[i] = Math.min(a.windows[i] ?? w, w)));
+      for (const b of ['legacy', 'candidate'] as const) {
+        r[b].forEach((f, i) => (a[b][i] = add(a[b][i], f)));
+        // The ages were read at `s.at`: they are older now.
+        for (const ms of r.inFlightMs[b]) a.inFlight[b].push(ms + Math.max(0, age));
+      }
+    }
+  }
+  for (const a of acc.values()) for (const b of ['legacy', 'candidate'] as const) a.inFlight[b].sort((x, y) => y - x);
+  return { acc, fresh, stale };
+}
+
+interface Acc {
+  requests: number;
+  errors: number;
+  timed: number;
+  slow: number;
+  histogram: Histogram | undefined;
+}
+
+function add(a: Acc | undefined, f: WireFigures): Acc {
+  const out = a ?? { requests: 0, errors: 0, timed: 0, slow: 0, histogram: undefined };
+  out.requests += f.requests;
+  out.errors += f.errors;
+  out.timed += f.timed;
+  out.slow += f.slow;
+  if (f.histogram) (out.histogram ??= newHistogram()).add(hdr.decodeFromCompressedBase64(f.histogram, 32, false));
+  return out;
+}
