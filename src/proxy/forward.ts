@@ -126,7 +126,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;
-    if (this.clientGone && this.watch === undefined) controller.abort(new ClientGoneError());
+    if ((this.clientGone && this.watch === undefined) || this.outcome !== '') controller.abort(new ClientGoneError());
   }
 
   onResponseStart(c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -175,6 +175,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Controller, err: Error): void {
+    if (this.outcome !== '') return; // refused by cutover already: what the upstream does next is moot
     if (completeWithoutBody(this.status, err)) return this.onResponseEnd();
     if (this.clientGone || err instanceof ClientGoneError) {
       // Without a response, the record carries the request's age: slow if it passed the
@@ -189,11 +190,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (!this.responded && code !== undefined && REFUSED_BY_UNDICI.has(code)) {
       // cutover could not forward the request as the client sent it: the client's error (400),
       // never the backend's.
-      this.series.inFlight.delete(this.flight);
-      this.outcome = 'refused-by-cutover';
-      sendError(this.res, 400, 'bad_request', `cutover cannot forward this request: ${err.message}`, { requestId: this.requestId });
-      this.opts.onRefused?.(this, 400);
-      this.opts.onDone?.(this);
+      this.refuse(400, 'bad_request', `cutover cannot forward this request: ${err.message}`);
       return;
     }
     const kind = errorKind(err);
@@ -219,6 +216,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
       requestId: this.requestId,
     });
     this.finish(kind, kind);
+  }
+
+  /**
+   * The client's error, found while its request was on the way (an unforwardable field, a body in
+   * broken framing): answered by cutover, counted apart, never against the backend; the upstream
+   * request is abandoned.
+   */
+  refuse(status: number, code: string, message: string): void {
+    if (this.outcome !== '') return;
+    this.series.inFlight.delete(this.flight);
+    this.outcome = 'refused-by-cutover';
+    clearTimeout(this.watch);
+    if (this.controller && !this.controller.aborted) this.controller.abort(new ClientGoneError());
+    sendError(this.res, status, code, message, { requestId: this.requestId });
+    this.opts.onRefused?.(this, status);
+    this.opts.onDone?.(this);
   }
 
   private canRetry(failure: ReturnType<typeof nodeFailure>): boolean {

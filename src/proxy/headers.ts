@@ -20,6 +20,13 @@ const HOP_BY_HOP = new Set([
 /** Request fields cutover rewrites itself (appended or created below). */
 const REWRITTEN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'expect']);
 
+/**
+ * Fields a Connection header may never remove: Host says which site the request is for, and
+ * Content-Length / Transfer-Encoding frame the message itself (RFC 9110 sections 7.2 and 7.6.1,
+ * RFC 9112 section 6). Naming them in Connection is a way to smuggle a request past a proxy.
+ */
+const FRAMING = new Set(['host', 'content-length', 'transfer-encoding']);
+
 /** Field names listed in a Connection header, lower-cased; undefined when there are none. */
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   // The common values list no field: answer without splitting (this runs on every request).
@@ -28,7 +35,7 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
   let out: Set<string> | undefined;
   for (const token of joined.split(',')) {
     const t = token.trim().toLowerCase();
-    if (t !== '' && t !== 'close' && t !== 'keep-alive') (out ??= new Set()).add(t);
+    if (t !== '' && t !== 'close' && t !== 'keep-alive' && !FRAMING.has(t)) (out ??= new Set()).add(t);
   }
   return out;
 }

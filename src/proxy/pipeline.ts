@@ -13,6 +13,8 @@ type OnClose = (res: ServerResponse) => void;
 
 interface Line {
   busy: boolean;
+  /** The response in progress, while busy. */
+  current: ServerResponse | undefined;
   readonly queue: Array<[IncomingMessage, ServerResponse]>;
   /** Called once when the line has nothing in progress and nothing waiting. */
   onIdle: (() => void) | undefined;
@@ -28,7 +30,9 @@ const lines = new WeakMap<Socket, Line>();
 export function oneAtATime(handler: Handler, onClose: OnClose): Handler {
   const run = (line: Line, socket: Socket, req: IncomingMessage, res: ServerResponse): void => {
     line.busy = true;
+    line.current = res;
     res.on('close', () => {
+      line.current = undefined;
       onClose(res);
       // (req.socket is null by now when the response finished normally: use the one kept.)
       const next = socket.destroyed ? undefined : line.queue.shift();
@@ -44,7 +48,7 @@ export function oneAtATime(handler: Handler, onClose: OnClose): Handler {
   return (req, res) => {
     const socket = req.socket;
     let line = lines.get(socket);
-    if (!line) lines.set(socket, (line = { busy: false, queue: [], onIdle: undefined }));
+    if (!line) lines.set(socket, (line = { busy: false, current: undefined, queue: [], onIdle: undefined }));
     if (line.busy) line.queue.push([req, res]);
     else run(line, socket, req, res);
   };
@@ -61,4 +65,9 @@ export function whenIdle(socket: Socket, fn: () => void): void {
   const line = lines.get(socket);
   if (!line || !line.busy) return fn();
   line.onIdle = fn;
+}
+
+/** The response in progress on this connection, if any. */
+export function inProgress(socket: Socket): ServerResponse | undefined {
+  return lines.get(socket)?.current;
 }

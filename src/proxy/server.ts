@@ -27,6 +27,9 @@ import { onClientError } from './client-errors.js';
 import { sendError } from './respond.js';
 import type { RoutingTable } from './table.js';
 
+/** What a 405 to CONNECT lists in Allow: the methods cutover proxies. */
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
 /** The exchange a response belongs to, told when the response closes. */
 const EXCHANGE = Symbol('exchange');
 type Tracked = ServerResponse & { [EXCHANGE]?: Exchange };
@@ -72,7 +75,10 @@ export class ProxyServer {
     this.server = createServer(oneAtATime(this.handle, this.closed));
     applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
-    this.server.on('clientError', onClientError);
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, this.refuseInProgress));
+    // CONNECT asks for a tunnel (RFC 9110 section 9.3.6): node:http hands it over as 'connect',
+    // never as a request, so without this listener it was dropped without an answer.
+    this.server.on('connect', this.refuseConnect);
   }
 
   private get ws(): HttpProxy {
@@ -197,6 +203,26 @@ export class ProxyServer {
     if (why === 'invalid') this.answer(res, route, 400, 'bad_override', `header ${name} must be legacy or candidate`);
     else this.answer(res, route, 403, 'override_refused', `header ${name} is not allowed from this client or lacks the right token`);
   }
+
+  /** The request in progress broke its body's framing: it gets the 400 (see onClientError). */
+  private readonly refuseInProgress = (res: ServerResponse, err: NodeJS.ErrnoException): boolean => {
+    res.shouldKeepAlive = false;
+    const message = `the request body is malformed (${err.code ?? 'parse error'})`;
+    const x = (res as Tracked)[EXCHANGE];
+    if (x) x.refuse(400, 'bad_request_body', message);
+    else this.answer(res, '', 400, 'bad_request_body', message);
+    return true;
+  };
+
+  private readonly refuseConnect = (_req: IncomingMessage, socket: Duplex): void => {
+    this.stats.answer('', 405);
+    socket.on('error', () => socket.destroy());
+    const body = JSON.stringify({ error: { code: 'method_not_allowed', message: 'cutover is a reverse proxy: CONNECT (a tunnel) is not served' } });
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nallow: ${ALLOWED_METHODS}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  };
 
   private readonly accessLog = (x: Exchange): void => {
     if (!this.table.accessLog) return;
