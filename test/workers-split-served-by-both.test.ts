@@ -1,9 +1,9 @@
 // workers: 2: a split set through the admin API (on the primary) is applied by every worker:
 // requests on new connections, handed to one worker after the other, reach both backends from
-// both workers.
+// both workers; and each worker, asked on a connection of its own, serves both backends.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { admin } from './helpers/servers.js';
-import { onNewConnection, startWorkers, type WorkersSetup } from './helpers/workers.js';
+import { admin, track } from './helpers/servers.js';
+import { connectionPerWorker, onNewConnection, startWorkers, type WorkersSetup } from './helpers/workers.js';
 
 let w: WorkersSetup;
 beforeAll(async () => {
@@ -22,6 +22,15 @@ it('serves a split set through the admin API from both workers', async () => {
   }
   expect(seen.legacy).toBeGreaterThan(40);
   expect(seen.candidate).toBeGreaterThan(40);
+  // 100 requests on a connection to each worker: whatever the spread of the connections above,
+  // each worker is asked often enough that a split it applied shows both backends.
+  const { byWorker } = await track(connectionPerWorker(w, '/probe'));
+  expect(byWorker).toHaveLength(2);
+  for (const c of byWorker) {
+    const backends = new Set<string>();
+    for (let i = 0; i < 100; i++) backends.add(String((await c.get(`/w${c.workerId}/${i}`)).headers['x-cutover-backend']));
+    expect([...backends].sort()).toEqual(['candidate', 'legacy']);
+  }
   const workers = (await w.status()).workers as Array<{ pid: number; served: { legacy: number; candidate: number } }>;
   expect(workers).toHaveLength(2);
   // Each worker served both backends: each applied the split the primary broadcast.
