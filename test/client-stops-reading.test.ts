@@ -1,5 +1,5 @@
 // A client that requests a large body and stops reading does not hold the upstream forever: after
-// responseMs without draining, the exchange is aborted, the upstream connection released, and it
+// listen.clientSendTimeoutMs without draining, the exchange is aborted, the upstream connection released, and it
 // counts as a client abort, not a backend error.
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
@@ -25,7 +25,7 @@ it('releases the upstream of a client that stopped reading a 50 MB body', async 
     pump();
   });
   const proxy = await startProxy(
-    testConfig([backend.url], [backend.url], { backends: { legacy: { upstreams: [backend.url], timeouts: { responseMs: 300 } }, candidate: { upstreams: [backend.url] } } }),
+    testConfig([backend.url], [backend.url], { listen: { host: '127.0.0.1', port: 0, clientSendTimeoutMs: 300 } }),
   );
   const client = await rawConnect((proxy.app.proxy.server.address() as AddressInfo).port);
   try {

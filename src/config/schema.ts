@@ -13,7 +13,7 @@ export const Timeouts = Type.Object(
       minimum: 1,
       default: 30000,
       description:
-        'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504. Also how long a client may leave the response unread before its connection is closed.',
+        'Time from dispatch to the upstream response headers, and the longest pause between body chunks (ms). Past it the client gets a 504. (A client that reads slowly has its own limit, listen.clientSendTimeoutMs.)',
     }),
   },
   { ...closed, default: {} },
@@ -204,6 +204,12 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        clientSendTimeoutMs: Type.Integer({
+          minimum: 1,
+          default: 60000,
+          description:
+            "How long a client may leave a response unread before its connection is closed (ms), like nginx's send_timeout: the client's own limit, apart from the backends' timeouts.",
+        }),
       },
       { ...closed, default: {}, description: 'Where the data plane (the proxy) listens.' },
     ),

@@ -46,6 +46,8 @@ const FAILURE: Record<ErrorKind, { status: number; code: string; message: string
 export interface ExchangeOptions {
   servedByHeader: string | false;
   now: () => number;
+  /** How long a client may leave the response unread (listen.clientSendTimeoutMs). */
+  clientSendMs: number;
   /** Set when the server shuts down: responses then carry `Connection: close`. */
   closing: boolean;
   /** Called once when the exchange is over (response finished, failed or abandoned). */
@@ -123,6 +125,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private waitingDrain = false;
+  /** The response head between onResponseStart and the first body byte. */
+  private head: Record<string, string | string[] | number | undefined> | undefined;
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;
@@ -151,13 +155,29 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // make writeHead throw; Node writes the standard phrase for the status (RFC 9112 4: clients
     // ignore it). If writeHead still throws (a header Node refuses), undici aborts and
     // onResponseError answers 502 before anything was counted as a response.
-    this.res.writeHead(statusCode, out);
+    // Written with the first body byte (or the end), not now: a body that breaks before its first
+    // byte (malformed chunked framing, a reset) then still gets the client a clean 502.
+    this.head = out;
     this.responded = true;
     this.status = statusCode;
     this.latencyUs = (now - this.attemptStarted) * 1000;
   }
 
+  /** The response head, held since onResponseStart; false when Node refused it (undici then aborts). */
+  private writeHead(c: Controller): boolean {
+    if (this.head === undefined) return true;
+    try {
+      this.res.writeHead(this.status, this.head);
+    } catch (err) {
+      c.abort(err as Error);
+      return false;
+    }
+    this.head = undefined;
+    return true;
+  }
+
   onResponseData(c: Controller, chunk: Buffer): void {
+    if (this.head !== undefined && !this.writeHead(c)) return;
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       c.pause();
@@ -165,18 +185,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.waitingDrain = false;
         this.controller?.resume();
       });
-      destroyIfNoDrain(this.res, this.cluster.responseMs);
+      destroyIfNoDrain(this.res, this.opts.clientSendMs);
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(c: Controller): void {
+    if (this.head !== undefined && !this.writeHead(c)) return;
     this.res.end();
     this.finish('ok', null);
   }
 
   onResponseError(_c: Controller, err: Error): void {
     if (this.outcome !== '') return; // refused by cutover already: what the upstream does next is moot
-    if (completeWithoutBody(this.status, err)) return this.onResponseEnd();
+    if (completeWithoutBody(this.status, err)) return this.onResponseEnd(_c);
+    if (this.head !== undefined) {
+      // Headers came but no byte of the response reached the client: answer as if none came.
+      this.head = undefined;
+      this.responded = false;
+    }
     if (this.clientGone || err instanceof ClientGoneError) {
       // Without a response, the record carries the request's age: slow if it passed the
       // threshold. A watched upstream that failed on its own (timeout, reset) is still evidence.

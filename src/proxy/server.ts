@@ -67,6 +67,7 @@ export class ProxyServer {
     this.now = opts.now ?? (() => performance.now());
     this.exchangeOptions = {
       servedByHeader: this.table.servedByHeader,
+      clientSendMs: this.table.clientSendMs,
       now: this.now,
       onDone: this.accessLog,
       onRefused: (x, status) => this.stats.answer(x.routeName, status),
@@ -107,6 +108,7 @@ export class ProxyServer {
   setTable(table: RoutingTable): void {
     this.table = table;
     this.exchangeOptions.servedByHeader = table.servedByHeader;
+    this.exchangeOptions.clientSendMs = table.clientSendMs;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -1,7 +1,7 @@
 // A client that stops reading would hold its request, and the upstream connection behind it,
 // forever: the exchange pauses the upstream while the client's socket is full, and undici's body
-// timeout does not run while it is paused. So a client gets as long to drain as a backend gets
-// between two body chunks (the cluster's responseMs); past it the client connection is destroyed,
+// timeout does not run while it is paused. So a client gets listen.clientSendTimeoutMs (default
+// 60 s, like nginx's send_timeout) between two successful writes; past it the connection is destroyed,
 // which aborts the exchange as a client abort (never a backend error) and releases the upstream.
 import type { ServerResponse } from 'node:http';
 

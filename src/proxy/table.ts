@@ -13,6 +13,8 @@ export interface RoutingTable {
   /** The override header and who may use it; undefined when it is off. */
   readonly override: OverrideRule | undefined;
   readonly servedByHeader: string | false;
+  /** How long a client may leave a response unread before its connection is closed (ms). */
+  readonly clientSendMs: number;
   readonly accessLog: boolean;
 }
 
@@ -42,6 +44,7 @@ export function buildTable(config: Config, control: Control, stats: Stats, previ
     clusters,
     override,
     servedByHeader: config.servedByHeader,
+    clientSendMs: config.listen.clientSendTimeoutMs,
     accessLog: config.log.accessLog,
   };
 }
