@@ -97,8 +97,10 @@ function digest(s: string): Buffer {
 /** Constant-time comparison (on digests, so the lengths match too). */
 function authorized(req: FastifyRequest, expected: Buffer): boolean {
   const h = req.headers.authorization;
-  if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
-  return timingSafeEqual(digest(h.slice(7).trim()), expected);
+  // The auth scheme is case-insensitive (RFC 9110 section 11.1): "bearer x" is "Bearer x".
+  const m = typeof h === 'string' ? /^bearer +(.*)$/i.exec(h) : null;
+  if (!m) return false;
+  return timingSafeEqual(digest(m[1].trim()), expected);
 }
 
 /** A 400 that names the field and says what to send, from the schema's descriptions. */
