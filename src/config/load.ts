@@ -106,6 +106,7 @@ export function fieldPath(pointer: string): string {
 /** A value quoted in an error message, cut short: a 50 MB string must not be echoed whole. */
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(truncate(v));
+  if (typeof v === 'number') return String(v); // NaN and Infinity, which JSON would print as null
   if (v === undefined) return 'nothing';
   return truncate(JSON.stringify(v) ?? String(v));
 }
