@@ -1,7 +1,8 @@
 // Whether a failed attempt is tried again on another node: only when nothing reached the
 // upstream, the body is untouched and the method is idempotent (RFC 9110 section 9.2.2).
 import { describe, expect, it } from 'vitest';
-import { mayRetry, nodeFailure, type RetryQuestion } from '../src/proxy/retry.js';
+import { nodeFailure } from '../src/proxy/error-kinds.js';
+import { mayRetry, type RetryQuestion } from '../src/proxy/retry.js';
 
 const GET_REFUSED: RetryQuestion = { method: 'GET', bodyRead: false, failure: 'refused', attempts: 1, nodes: 2, otherAvailable: 1 };
 

@@ -9,32 +9,14 @@ import type { ErrorKind, InFlight, Series } from '../stats/series.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
-import { mayRetry, nodeFailure } from './retry.js';
+import { errorKind, nodeFailure } from './error-kinds.js';
+import { mayRetry } from './retry.js';
 import { destroyIfNoDrain } from './stall.js';
 import { completeWithoutBody } from './bodiless.js';
 
 type Controller = Dispatcher.DispatchController;
 
-/** Map an upstream failure to the kind we count. */
-export function errorKind(err: unknown): ErrorKind {
-  const code = (err as { code?: string } | null)?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return 'reset';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'ETIMEDOUT':
-      return 'timeout';
-    default:
-      return 'other';
-  }
-}
+export { errorKind };
 
 const FAILURE: Record<ErrorKind, { status: number; code: string; message: string }> = {
   refused: { status: 502, code: 'upstream_refused', message: 'every node of the backend refused the connection' },

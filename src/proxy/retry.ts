@@ -1,28 +1,6 @@
-// Which upstream failures count against a node, and whether a failed attempt may be tried again
-// on another node. Both pure: the Exchange asks, the cluster records.
+// Whether a failed attempt may be tried again on another node. Pure: the Exchange asks (what an
+// error means for the node is proxy/error-kinds.ts).
 import type { NodeFailure } from './outlier.js';
-
-/** The node-level failure an undici error means; undefined when it says nothing about the node. */
-export function nodeFailure(err: unknown): NodeFailure | undefined {
-  switch ((err as { code?: string } | null)?.code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connect-timeout';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-      return 'reset';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'ETIMEDOUT':
-      return 'timeout';
-    default:
-      // UND_ERR_CLOSED (our pool was closed by a reload or shutdown), a header Node refused,
-      // a client that went away: not the node's fault.
-      return undefined;
-  }
-}
 
 /** RFC 9110 section 9.2.2: methods whose intended effect is the same when repeated. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
