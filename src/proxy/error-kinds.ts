@@ -1,7 +1,8 @@
 // One table from the error codes undici and the socket layer raise to what cutover makes of them:
 // the kind a request's record counts (stats) and the failure a node's outlier detector hears.
 // The two differ only where the fault is not the node's (UND_ERR_CLOSED: our own pool closed
-// by a reload or shutdown) or where retrying cares how far it got (a connect timeout).
+// by a reload or shutdown) or where retrying cares how far it got (a connect timeout). And the
+// one rule for the latency a timeout is recorded with.
 import type { ErrorKind } from '../stats/series.js';
 import type { NodeFailure } from './outlier.js';
 
@@ -36,3 +37,10 @@ export const errorKind = (err: unknown): ErrorKind => meaning(err).kind;
 
 /** The node-level failure an error means; undefined when it says nothing about the node. */
 export const nodeFailure = (err: unknown): NodeFailure | undefined => meaning(err).failure;
+
+/**
+ * The latency a failed or finished request is recorded with: a timeout is a latency of at least
+ * the timeout (the request waited that long and got nothing), whatever the clock says.
+ */
+export const recordedLatencyUs = (us: number, kind: ErrorKind | null, responseMs: number): number =>
+  kind === 'timeout' ? Math.max(us, responseMs * 1000) : us;

@@ -9,7 +9,7 @@ import type { ErrorKind, InFlight, Series } from '../stats/series.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { downstreamHeaders } from './headers.js';
 import { sendError } from './respond.js';
-import { errorKind, nodeFailure } from './error-kinds.js';
+import { errorKind, nodeFailure, recordedLatencyUs } from './error-kinds.js';
 import { mayRetry } from './retry.js';
 import { destroyIfNoDrain } from './stall.js';
 import { completeWithoutBody } from './bodiless.js';
@@ -190,7 +190,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // threshold. A watched upstream that failed on its own (timeout, reset) is still evidence.
       const kind = err instanceof ClientGoneError ? null : errorKind(err);
       if (!this.responded) this.latencyUs = (this.opts.now() - this.attemptStarted) * 1000;
-      if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
+      this.latencyUs = recordedLatencyUs(this.latencyUs, kind, this.cluster.responseMs);
       this.finish(kind ?? 'aborted', kind);
       return;
     }
@@ -214,9 +214,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.start();
       return;
     }
-    // A timeout is a latency of at least the timeout; other failures have none.
-    this.latencyUs = (this.opts.now() - this.attemptStarted) * 1000;
-    if (kind === 'timeout') this.latencyUs = Math.max(this.latencyUs, this.cluster.responseMs * 1000);
+    this.latencyUs = recordedLatencyUs((this.opts.now() - this.attemptStarted) * 1000, kind, this.cluster.responseMs);
     const f = FAILURE[kind];
     if (this.opts.closing) this.res.shouldKeepAlive = false;
     sendError(this.res, f.status, f.code, kind === 'refused' && this.attempts < Math.max(2, this.cluster.nodes.length) ? 'the backend refused the connection' : f.message, {

@@ -18,6 +18,7 @@ import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
 import { upstreamHeaders } from './headers.js';
 import { judgeOverride } from './override.js';
 import { upgradeRequestHeaders } from './upgrade-headers.js';
+import { recordedLatencyUs } from './error-kinds.js';
 import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
 import { BAD_PATH, normalizeTarget } from './normalize-path.js';
 import { oneAtATime } from './pipeline.js';
@@ -287,7 +288,7 @@ export class ProxyServer {
       series.inFlight.delete(flight);
       const now = this.now();
       const us = (now - flight.started) * 1000;
-      series.record(now, status, error, error === 'timeout' ? Math.max(us, cluster.responseMs * 1000) : us, status === 0 && error === null, flight.started);
+      series.record(now, status, error, recordedLatencyUs(us, error, cluster.responseMs), status === 0 && error === null, flight.started);
     };
     // Until the upstream answers the upgrade, the same response timeout as plain requests;
     // afterwards the connection may idle as long as the two ends like (cleared in proxyReqWs).
