@@ -5,7 +5,12 @@ import { startDns, startSamePortBackends } from './helpers/dns.js';
 import { admin, client, startProxy, testConfig, track } from './helpers/servers.js';
 
 it('both addresses of a name get traffic, and the status lists each as a dns node', async () => {
-  const backends = await track(startSamePortBackends(['127.0.0.2', '127.0.0.3']));
+  const hosts = new Set<string | undefined>();
+  const answer = (b: { address: string }, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    hosts.add(req.headers.host);
+    res.end(b.address);
+  };
+  const backends = await track(startSamePortBackends(['127.0.0.2', '127.0.0.3'], { '127.0.0.2': answer, '127.0.0.3': answer }));
   const dns = await track(startDns({ 'pods.cutover.test': ['127.0.0.2', '127.0.0.3'] }));
   const upstream = `http://pods.cutover.test:${backends.port}`;
   const proxy = await track(
@@ -27,6 +32,7 @@ it('both addresses of a name get traffic, and the status lists each as a dns nod
   }
   expect(bodies.filter((b) => b === '127.0.0.2')).toHaveLength(10);
   expect(bodies.filter((b) => b === '127.0.0.3')).toHaveLength(10);
+  expect([...hosts]).toEqual(['shop.example']);
 
   const status = (await admin(proxy.admin, 'GET', '/api/v1/status')).body;
   expect(status.discovery.legacy).toMatchObject({ state: 'ok', refreshSeconds: 1, errors: [] });

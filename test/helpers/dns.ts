@@ -140,3 +140,21 @@ function closeAll(servers: Server[]): Promise<void> {
     ),
   ).then(() => undefined);
 }
+
+/** A config with `upstream` as legacy's only upstream, discovered through `dns` every second, all traffic to legacy. */
+export function discoveryBackends(upstream: string, dnsServer: string, discovery: Record<string, unknown> = {}, legacy: Record<string, unknown> = {}) {
+  return {
+    backends: {
+      legacy: { upstreams: [upstream], discovery: { type: 'dns', refreshSeconds: 1, jitter: 0, ...discovery }, ...legacy },
+      candidate: { upstreams: ['http://127.0.0.1:9'] },
+    },
+    dns: { servers: [dnsServer] },
+  };
+}
+
+/** The origins of a backend's nodes in GET /api/v1/status. */
+export async function nodeOrigins(adminUrl: string, backend = 'legacy'): Promise<string[]> {
+  const res = await fetch(`${adminUrl}/api/v1/status`);
+  const body = (await res.json()) as { nodes: Record<string, Array<{ origin: string }>> };
+  return body.nodes[backend].map((n) => n.origin);
+}
