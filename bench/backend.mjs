@@ -18,6 +18,9 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'backend' },
     bytes: { type: 'string', default: '100' },
     host: { type: 'string', default: '127.0.0.1' },
+    // More loopback addresses served on the same port (comma-separated): the nodes scenario's
+    // pods, every address of one name.
+    'also-hosts': { type: 'string', default: '' },
   },
 });
 const name = values.name;
@@ -32,7 +35,8 @@ let failed = 0;
 let firstFailureAt = null;
 let lastRequestAt = null;
 
-const server = createServer((req, res) => {
+const server = createServer(handle);
+function handle(req, res) {
   if (req.url.startsWith('/__')) return control(req, res);
   served++;
   lastRequestAt = Date.now();
@@ -47,7 +51,7 @@ const server = createServer((req, res) => {
   }
   res.writeHead(200, headers);
   res.end(body);
-});
+}
 
 // For the drain scenario: POST answers once the whole body is in, with its size; /slow… answers
 // 800 ms after the request.
@@ -95,14 +99,24 @@ function control(req, res) {
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
 
-server.listen(0, values.host, () => {
+const also = values['also-hosts'].split(',').filter((h) => h !== '');
+const others = also.map(() => createServer(handle));
+for (const s of others) {
+  s.keepAliveTimeout = server.keepAliveTimeout;
+  s.headersTimeout = server.headersTimeout;
+}
+
+server.listen(0, values.host, async () => {
   const { port } = server.address();
-  process.stdout.write(JSON.stringify({ msg: 'backend listening', name, address: `http://${values.host}:${port}`, pid: process.pid }) + '\n');
+  for (const [i, s] of others.entries()) await new Promise((resolve) => s.listen(port, also[i], resolve));
+  process.stdout.write(JSON.stringify({ msg: 'backend listening', name, address: `http://${values.host}:${port}`, port, hosts: 1 + also.length, pid: process.pid }) + '\n');
 });
 
 function shutdown() {
-  server.close();
-  server.closeAllConnections();
+  for (const s of [server, ...others]) {
+    s.close();
+    s.closeAllConnections();
+  }
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);

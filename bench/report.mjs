@@ -250,7 +250,22 @@ export function renderCost(r) {
   return out.join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, cost: renderCost, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
+export function renderNodes(r) {
+  const list = (xs) => xs.map((x) => (x === null ? '-' : x.toFixed(3))).join(' ');
+  const [few] = Object.keys(r.figures ?? {});
+  const rows = Object.entries(r.figures ?? {}).map(([target, f]) => [target, f.nodes ?? '-', fixed(f.reqPerSec, 0), fixed(f.cpuUsPerRequest, 1), target === few ? times(1) : times(r.medians.cpuPerRequest), fixed(f.peakRssMiB, 1)]);
+  const verdict = r.withinBound === null ? 'no figure' : r.withinBound ? `within ${r.maxCpuRatio}x` : `ABOVE ${r.maxCpuRatio}x`;
+  const out = [
+    `nodes: ${r.rounds} rounds, in each a cutover with ${r.nodeCounts.join(' and one with ')} DNS-discovered nodes side by side on the proxy core, ${r.rate} req/s over ${r.connections} connections each, ${r.durationSeconds} s after ${r.warmupSeconds} s warm-up`,
+    table(['cluster', 'nodes', 'req/s', 'CPU us/req', `CPU x ${few}`, 'peak RSS MiB'], rows),
+    `  CPU per request of the larger cluster over the smaller, taken within each round, median over the rounds: ${fixed(r.medians.cpuPerRequest, 3)}x (${verdict}); both paced at the same rate, so req/s is not a throughput figure`,
+  ];
+  if (r.ratios && r.runs.length > 1) out.push(`  per round: ${list(r.ratios.cpuPerRequest)}`);
+  for (const f of r.failures) out.push(`  FAILED: ${f}`);
+  return out.join('\n');
+}
+
+export const renderers = { throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
 
 export function render(result) {
   const r = renderers[result.scenario];

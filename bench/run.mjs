@@ -29,6 +29,7 @@ import { restartBudgetSeconds, restartScenario } from './scenarios/restart.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 import { costBudgetSeconds, costScenario } from './scenarios/cost.mjs';
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
+import { nodesBudgetSeconds, nodesScenario } from './scenarios/nodes.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
@@ -46,6 +47,8 @@ const SCENARIOS = {
   drain: { run: drainScenario, budgetSeconds: drainBudgetSeconds },
   // Five SIGUSR2 restarts of one cutover with workers: 1 under the same load: lost requests per restart.
   restart: { run: restartScenario, budgetSeconds: restartBudgetSeconds },
+  // A cluster of 2 and one of 200 DNS-discovered nodes side by side: CPU per request, 200 over 2.
+  nodes: { run: nodesScenario, budgetSeconds: nodesBudgetSeconds },
   // cutover with workers: 1 and workers: 2: req/s and CPU per request of all its processes.
   workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
 };

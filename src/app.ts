@@ -20,7 +20,8 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, unscrapedMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
 import type { NodeEvent } from './proxy/cluster.js';
-import { nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
+import { discoveryReady } from './proxy/discovery.js';
+import { clusterDiscovery, nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
 import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
@@ -60,6 +61,8 @@ export interface DataPlaneView {
   inFlight: number;
   routes: Record<string, RouteStats>;
   nodes: unknown;
+  /** Each backend's DNS discovery (state, last refresh, errors); null for a static cluster. */
+  discovery?: unknown;
   /** With workers: each worker, its pid and what it served. */
   workers?: unknown;
 }
@@ -175,10 +178,13 @@ export class App {
       inFlight: this.proxy.inFlight,
       routes: Object.fromEntries(this.config.routes.map((r) => [r.name, this.stats.routeSnapshot(r.name)])),
       nodes: nodeHealth(this.proxy.table.clusters),
+      discovery: clusterDiscovery(this.proxy.table.clusters),
     };
   }
 
   async start(): Promise<this> {
+    // Every name resolved before the first request (or refused, naming the field: exit 2).
+    await discoveryReady(this.proxy.table.clusters, this.options.configFile);
     if (this.fleet) {
       // The shared state before the first request: a latched revert stays latched on a new replica.
       const loaded = await this.fleet.connect();

@@ -327,6 +327,26 @@ describe('k8s manifests', () => {
       }
     });
 
+    // A ClusterIP Service is one node to cutover; a headless one is every pod, each ejected on its own.
+    it('each discovered upstream is a headless Service of the folder, on a port it serves', () => {
+      const services = inFolder<IService>(folder, 'Service');
+      let discovered = 0;
+      for (const { config } of pods) {
+        for (const [name, b] of Object.entries<any>(config.raw.backends ?? {})) {
+          if (!b.discovery) continue;
+          for (const u of b.upstreams as string[]) {
+            discovered++;
+            const url = new URL(u);
+            const svc = services.find((s) => s.obj.metadata?.name === url.hostname.split('.')[0]);
+            expect(svc, `${config.source}: backends.${name} upstream ${u} names a Service in ${folder}`).toBeDefined();
+            expect(svc!.obj.spec?.clusterIP, `${svc!.file}: headless`).toBe('None');
+            expect(svc!.obj.spec?.ports?.map((p) => p.targetPort ?? p.port), `${svc!.file}: the upstream's port`).toContain(Number(url.port));
+          }
+        }
+      }
+      expect(discovered, `${folder}: discovery on for at least one backend (the recommended layout)`).toBeGreaterThan(0);
+    });
+
     it('a PodDisruptionBudget, if any, covers the pods and still lets a node drain', () => {
       for (const { file, obj } of inFolder<IPodDisruptionBudget>(folder, 'PodDisruptionBudget')) {
         const pod = pods.find((p) => selects(obj.spec?.selector?.matchLabels, p.labels));

@@ -5,9 +5,10 @@ import { pinned } from './pin.mjs';
 
 const BACKEND_SCRIPT = fileURLToPath(new URL('../backend.mjs', import.meta.url));
 
-/** Start one backend named `name`; resolves { name, url, pid, proc }. */
-export async function startBackend(ctx, name, { bytes = 100 } = {}) {
-  const [cmd, args] = pinned(ctx.pins, 'load', process.execPath, [BACKEND_SCRIPT, '--name', name, '--bytes', String(bytes)]);
+/** Start one backend named `name` (on `host`, and on each of `alsoHosts` at the same port); resolves { name, url, pid, proc }. */
+export async function startBackend(ctx, name, { bytes = 100, host, alsoHosts = [] } = {}) {
+  const where = [...(host ? ['--host', host] : []), ...(alsoHosts.length > 0 ? ['--also-hosts', alsoHosts.join(',')] : [])];
+  const [cmd, args] = pinned(ctx.pins, 'load', process.execPath, [BACKEND_SCRIPT, '--name', name, '--bytes', String(bytes), ...where]);
   const proc = await ctx.procs.start({ name: `backend ${name}`, cmd, args, ready: (line) => addressFromLogLine(line, 'backend listening') });
   return { name, url: proc.readyValue, pid: proc.pid, proc };
 }

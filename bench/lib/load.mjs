@@ -5,13 +5,14 @@ import autocannon from 'autocannon';
 import hdr from 'hdr-histogram-js';
 
 /**
- * Drive `url` with `connections` keep-alive connections for `durationSeconds`.
+ * Drive `url` with `connections` keep-alive connections for `durationSeconds`, as fast as they go
+ * or, with `rate`, at that many requests per second in all (autocannon's overallRate).
  * Bounded: stops at the duration, on `signal`, or at duration + 15 s whatever happens.
  */
-export function runLoad({ url, connections, durationSeconds, signal }) {
+export function runLoad({ url, connections, durationSeconds, signal, rate }) {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: durationSeconds, pipelining: 1, timeout: 10 }, (err, result) => {
+    const instance = autocannon({ url, connections, duration: durationSeconds, pipelining: 1, timeout: 10, ...(rate ? { overallRate: rate } : {}) }, (err, result) => {
       clearTimeout(guard);
       signal?.removeEventListener('abort', stop);
       if (err) return reject(err);

@@ -270,6 +270,7 @@ async function status(deps: AdminDeps) {
     maintenance: control.maintenance,
     state: stateOf(control),
     nodes: data.nodes,
+    discovery: data.discovery ?? null,
     fleet: deps.fleet?.() ?? { mode: 'single' },
     ...(data.workers === undefined ? {} : { workers: data.workers }),
     routes: deps.routeConfigs().map((r) => ({

@@ -18,6 +18,47 @@ export interface StatusBody {
   routes: StatusRoute[];
   guard?: GuardBody;
   fleet?: FleetBody;
+  nodes?: Record<string, NodeBody[]> | null;
+  discovery?: Record<string, DiscoveryBody | null> | null;
+}
+
+export interface NodeBody {
+  origin: string;
+  source?: 'static' | 'dns';
+  address?: string;
+  state: string;
+  ejectedForMs: number;
+  lastRefresh?: string | null;
+}
+
+export interface DiscoveryBody {
+  state: 'ok' | 'degraded';
+  refreshSeconds: number;
+  lastRefresh: string | null;
+  errors: string[];
+}
+
+/** Each cluster's nodes: source, address, health, last refresh; a discovered cluster's state first. */
+export function renderClusters(nodes: Record<string, NodeBody[]>, discovery: Record<string, DiscoveryBody | null> = {}, now = Date.now()): string {
+  const ago = (iso: string | null | undefined) => (iso ? `${Math.max(0, (now - Date.parse(iso)) / 1000).toFixed(1)} s ago` : '-');
+  const lines: string[] = [];
+  for (const [backend, list] of Object.entries(nodes)) {
+    const d = discovery[backend];
+    const head = d
+      ? `dns every ${d.refreshSeconds} s, last refresh ${ago(d.lastRefresh)}${d.state === 'degraded' ? `; DEGRADED (serving the last known nodes): ${d.errors.join('; ')}` : ''}`
+      : 'static';
+    lines.push(`${backend}: ${list.length} node${list.length === 1 ? '' : 's'}, ${head}`);
+    const rows = list.map((n) => [
+      `  ${n.source ?? 'static'}`,
+      n.address ?? n.origin,
+      n.origin,
+      n.state === 'ejected' ? `EJECTED (${(n.ejectedForMs / 1000).toFixed(1)} s left)` : n.state,
+      n.source === 'dns' ? `seen ${ago(n.lastRefresh)}` : '',
+    ]);
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) lines.push(r.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd());
+  }
+  return lines.join('\n') + '\n';
 }
 
 export interface FleetBody {
@@ -106,5 +147,6 @@ export function renderStatus(s: StatusBody): string {
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   const fleet = s.fleet ? renderFleet(s.fleet) : '';
-  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (s.guard ? '\n' + renderGuard(s.guard) : '') + (fleet ? '\n' + fleet : '');
+  const clusters = s.nodes ? '\n' + renderClusters(s.nodes, s.discovery ?? {}) : '';
+  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (s.guard ? '\n' + renderGuard(s.guard) : '') + (fleet ? '\n' + fleet : '') + clusters;
 }

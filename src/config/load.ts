@@ -6,6 +6,7 @@ import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { checkClient } from '../proxy/override.js';
+import { serverProblem } from '../proxy/resolver.js';
 import { rampProblems } from '../ramp/plan.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -181,6 +182,12 @@ function semanticIssues(c: Config): string[] {
       }),
     );
   }
+  check(() =>
+    c.dns?.servers.forEach((s, i) => {
+      const problem = typeof s === 'string' ? serverProblem(s) : undefined;
+      if (problem) out.push(`dns.servers[${i}]: ${problem}, got ${show(s)}`);
+    }),
+  );
   check(() =>
     c.guard.webhooks.forEach((u, i) => {
       if (typeof u === 'string' && (!/^https?:\/\/[^/]/.test(u) || !URL.canParse(u))) out.push(`guard.webhooks[${i}]: must be an http:// or https:// URL, got ${show(u)}`);

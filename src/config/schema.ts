@@ -50,14 +50,37 @@ export const OutlierDetection = Type.Object(
   { ...closed, default: {}, description: 'Passive health of the nodes: a node that keeps failing is taken out of the round robin for a while.' },
 );
 
+export const Discovery = Type.Object(
+  {
+    type: Type.Literal('dns', { description: 'dns: every A and AAAA record of each upstream name is a node.' }),
+    refreshSeconds: Type.Number({ minimum: 1, maximum: 300, default: 5, description: 'How often each name is resolved again (s); 5 matches CoreDNS\'s default TTL.' }),
+    jitter: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.1,
+      description: 'Each wait is refreshSeconds × (1 + a random share of jitter), so that replicas do not query in step.',
+    }),
+    optional: Type.Boolean({
+      default: false,
+      description: 'Start even when a name does not resolve (degraded, retrying every refresh); false refuses to start (exit 2).',
+    }),
+  },
+  {
+    ...closed,
+    description:
+      'Resolve each upstream name to all its addresses, each one a node balanced and ejected on its own (a headless Service: one node per pod). A failed or empty lookup keeps the last known addresses and marks the cluster degraded.',
+  },
+);
+
 export const Backend = Type.Object(
   {
     upstreams: Type.Array(Type.String({ description: 'http:// or https:// origin of one node, e.g. http://10.0.0.5:8080' }), {
       minItems: 1,
-      description: 'The nodes of this cluster; requests are balanced round robin across them.',
+      description: 'The nodes of this cluster; requests are balanced round robin across them. With discovery, each name stands for all its addresses.',
     }),
     timeouts: Timeouts,
     outlierDetection: OutlierDetection,
+    discovery: Type.Optional(Discovery),
   },
   closed,
 );
@@ -214,6 +237,17 @@ export const ConfigSchema = Type.Object(
       { ...closed, default: {}, description: 'Where the data plane (the proxy) listens.' },
     ),
     backends: Type.Object({ legacy: Backend, candidate: Backend }, closed),
+    dns: Type.Optional(
+      Type.Object(
+        {
+          servers: Type.Array(Type.String({ minLength: 1, description: 'an IP address with an optional port, e.g. 10.96.0.10:53' }), {
+            minItems: 1,
+            description: 'DNS servers that discovery asks for A and AAAA records, in order.',
+          }),
+        },
+        { ...closed, description: "The resolver of backends.*.discovery; without it, the system's (getaddrinfo: /etc/hosts, resolv.conf and its search domains)." },
+      ),
+    ),
     routes: Type.Array(Route, {
       minItems: 1,
       // Matching is a linear scan per request; ten thousand routes is already far past any real use.
@@ -317,6 +351,7 @@ export type Config = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof Route>;
 export type BackendConfig = Static<typeof Backend>;
 export type OutlierConfig = Static<typeof OutlierDetection>;
+export type DiscoveryConfig = Static<typeof Discovery>;
 export type GuardConfig = Static<typeof Guard>;
 export type RampConfig = Static<typeof Ramp>;
 export type ReportConfig = Static<typeof Report>;

@@ -1,10 +1,12 @@
 // What operators see of node health: a warn line on every ejection (enforced or not) and every
 // return, an ejection counter, a 0/1 gauge per node read at scrape time, and the node list for
-// the status API. Nothing here runs per request; the clusters call back only on ejections.
+// the status API; and of discovery: a log line when a cluster becomes degraded or recovers and
+// when its node set changes, the refreshes and failed lookups counted, nodes per state.
+// Nothing here runs per request; the clusters call back only on ejections and refreshes.
 import type { BackendName } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Cluster, NodeEvent, NodeStatus } from './cluster.js';
+import type { Cluster, DiscoveryStatus, NodeEvent, NodeStatus } from './cluster.js';
 
 export interface NodeHealthDeps {
   logger: Logger;
@@ -22,6 +24,19 @@ export function nodeHealthReporter(deps: NodeHealthDeps): (e: NodeEvent) => void
       for (const n of nodes) g.set({ backend, node: n.origin }, n.state === 'ejected' ? 1 : 0);
     }
   }, 'max'); // with workers: 1 while any worker keeps it out (each judges its own traffic)
+  metrics.gauge('cutover_upstream_nodes', 'Nodes of each cluster by state (serving or ejected); with discovery, one per address.', ['backend', 'state'], (g) => {
+    g.reset();
+    for (const [backend, nodes] of Object.entries(nodeHealth(deps.clusters()))) {
+      g.set({ backend, state: 'serving' }, nodes.filter((n) => n.state === 'serving').length);
+      g.set({ backend, state: 'ejected' }, nodes.filter((n) => n.state === 'ejected').length);
+    }
+  }, 'max');
+  metrics.gauge('cutover_discovery_degraded', '1 while a lookup of the cluster failed or came back empty and its last known addresses serve (clusters with discovery only).', ['backend'], (g) => {
+    g.reset();
+    for (const [backend, d] of Object.entries(clusterDiscovery(deps.clusters()))) if (d) g.set({ backend }, d.state === 'degraded' ? 1 : 0);
+  }, 'max');
+  const refreshes = metrics.counter('cutover_discovery_refreshes_total', 'DNS refreshes of the cluster (every name resolved again).', ['backend']);
+  const failures = metrics.counter('cutover_discovery_failures_total', 'Lookups of an upstream name that failed or came back without an address (the last known addresses kept).', ['backend']);
   const ejections = metrics.counter(
     'cutover_outlier_ejections_total',
     'Nodes found failing, by reason; enforced="false" when only detected (dry run, or maxEjectionPercent reached).',
@@ -29,6 +44,15 @@ export function nodeHealthReporter(deps: NodeHealthDeps): (e: NodeEvent) => void
   );
 
   return (e) => {
+    if (e.type === 'refreshed') {
+      refreshes.inc({ backend: e.backend });
+      if (e.errors.length > 0) failures.inc({ backend: e.backend }, e.errors.length);
+      // Once per state change, not per refresh: a long outage is one line, its end another.
+      if (e.changed && e.state === 'degraded') logger.warn({ backend: e.backend, errors: e.errors, nodes: e.nodes }, `discovery of ${e.backend} degraded: serving its last known ${e.nodes} nodes`);
+      else if (e.changed) logger.info({ backend: e.backend, nodes: e.nodes }, `discovery of ${e.backend} recovered: every name resolves`);
+      if (e.added.length > 0 || e.removed.length > 0) logger.info({ backend: e.backend, added: e.added, removed: e.removed, nodes: e.nodes }, `nodes of ${e.backend} changed`);
+      return;
+    }
     const at = { backend: e.backend, node: e.origin };
     if (e.type === 'returned') {
       logger.warn({ ...at, ejections: e.ejections }, `node ${e.origin} of ${e.backend} is back in the round robin after its ejection`);
@@ -48,4 +72,9 @@ export function nodeHealthReporter(deps: NodeHealthDeps): (e: NodeEvent) => void
 /** The nodes of each backend with their state, for GET /api/v1/status. */
 export function nodeHealth(clusters: Readonly<Record<BackendName, Cluster>>): Record<BackendName, NodeStatus[]> {
   return { legacy: clusters.legacy.health(), candidate: clusters.candidate.health() };
+}
+
+/** Each backend's discovery status; null for a static cluster. */
+export function clusterDiscovery(clusters: Readonly<Record<BackendName, Cluster>>): Record<BackendName, DiscoveryStatus | null> {
+  return { legacy: clusters.legacy.discovery?.status() ?? null, candidate: clusters.candidate.discovery?.status() ?? null };
 }

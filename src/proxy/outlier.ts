@@ -83,7 +83,7 @@ export function decayed(ejections: number, healthyMs: number, maxEjectionMs: num
 }
 
 export class OutlierDetector {
-  private readonly health: NodeHealth[];
+  private health: NodeHealth[];
 
   constructor(
     size: number,
@@ -91,6 +91,14 @@ export class OutlierDetector {
     private readonly clock: () => number,
   ) {
     this.health = Array.from({ length: size }, fresh);
+  }
+
+  /**
+   * A new node list (discovery): node i of the new list had index `from[i]` in the old one, or
+   * -1 when it is new. Kept nodes keep their counts and ejections; removed ones are forgotten.
+   */
+  remap(from: readonly number[]): void {
+    this.health = from.map((i) => (i >= 0 ? this.health[i] : fresh()));
   }
 
   /** A reload may change the thresholds; counters and ejections in progress are kept. */

@@ -5,6 +5,8 @@ import type { Control } from '../control/control.js';
 import { compileRoute, type CompiledRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
 import { Cluster, type NodeEvent } from './cluster.js';
+import { attachDiscovery, DnsDiscovery } from './discovery.js';
+import { createResolver, type Resolve } from './resolver.js';
 import type { OverrideRule } from './override.js';
 
 export interface RoutingTable {
@@ -22,6 +24,8 @@ export interface RoutingTable {
 export interface TableOptions {
   override?: OverrideRule;
   onNodeEvent?: (e: NodeEvent) => void;
+  /** How discovery resolves names (tests inject one); default: config.dns.servers, else the system's. */
+  resolve?: Resolve;
 }
 
 export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, opts: TableOptions = {}): RoutingTable {
@@ -31,12 +35,16 @@ export function buildTable(config: Config, control: Control, stats: Stats, previ
   for (const b of BACKENDS) {
     const old = previous?.clusters[b];
     // Keep the pools (and their open keep-alive connections) when the cluster did not change.
-    if (old && sameCluster(old, config.backends[b])) {
+    if (old && sameCluster(old, config.backends[b]) && sameDiscovery(old, config)) {
       old.responseMs = config.backends[b].timeouts.responseMs;
       old.outlier.configure(config.backends[b].outlierDetection);
+      const d = config.backends[b].discovery;
+      if (d && old.discovery instanceof DnsDiscovery) old.discovery.configure(d);
       clusters[b] = old;
     } else {
       clusters[b] = new Cluster(b, config.backends[b], undefined, onNodeEvent);
+      // A replaced cluster's last known addresses serve the new one until its first answer.
+      attachDiscovery(clusters[b], { resolve: opts.resolve ?? createResolver(config.dns?.servers), servers: config.dns?.servers, onEvent: onNodeEvent, known: old?.discovery?.known() });
     }
   }
   return {
@@ -55,6 +63,14 @@ function sameCluster(c: Cluster, b: Config['backends']['legacy']): boolean {
     c.config.upstreams.length === b.upstreams.length &&
     c.config.upstreams.every((u, i) => u === b.upstreams[i])
   );
+}
+
+/** Discovery on or off alike, and the same resolver (refreshSeconds and jitter apply in place). */
+function sameDiscovery(c: Cluster, config: Config): boolean {
+  const b = config.backends[c.name];
+  if ((c.config.discovery === undefined) !== (b.discovery === undefined)) return false;
+  if (!(c.discovery instanceof DnsDiscovery)) return true;
+  return (c.discovery.servers ?? []).join(',') === (config.dns?.servers ?? []).join(',');
 }
 
 /** Clusters of `old` that `next` no longer uses. */

@@ -39,6 +39,7 @@ export function mergeDataPlane(
     inFlight: got.reduce((n, v) => n + v.inFlight, 0),
     routes: Object.fromEntries(routes.map((r) => [r, mergeRouteStats(got.flatMap((v) => (v.routes[r] ? [v.routes[r]] : [])))])),
     nodes: got[0]?.nodes ?? null,
+    discovery: got[0]?.discovery ?? null,
     workers: answers.map(({ member: m, value, error }) => ({
       id: m.id,
       pid: m.pid,
