@@ -16,7 +16,7 @@ import { Durability, type Saved, type Undo } from './durability.js';
 import { describe } from './describe.js';
 import { checkPersisted, STATE_VERSION, type GuardLatch, type PersistedState } from './persisted.js';
 
-export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
+export type Source = 'api' | 'cli' | 'dashboard' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
 export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config' | 'ramp';
 
 export interface Change {
