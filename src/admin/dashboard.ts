@@ -7,19 +7,27 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { registerEvents } from './events.js';
+import { registerEvents, type LiveView } from './events.js';
 import type { AdminDeps } from './routes.js';
 
 const ASSETS = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 const require = createRequire(import.meta.url);
+/** uPlot's own dist file, found where npm installed it (a missing package shows as a missing file). */
+function uplot(file: string): string {
+  try {
+    return require.resolve(`uplot/dist/${file}`);
+  } catch {
+    return `node_modules/uplot/dist/${file}`;
+  }
+}
 
 /** Path → [file, content type]. */
 const FILES: Record<string, [string, string]> = {
   '/dashboard': [`${ASSETS}index.html`, 'text/html; charset=utf-8'],
   '/dashboard/app.js': [`${ASSETS}app.js`, 'text/javascript; charset=utf-8'],
   '/dashboard/app.css': [`${ASSETS}app.css`, 'text/css; charset=utf-8'],
-  '/dashboard/uplot.js': [require.resolve('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
-  '/dashboard/uplot.css': [require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
+  '/dashboard/uplot.js': [uplot('uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+  '/dashboard/uplot.css': [uplot('uPlot.min.css'), 'text/css; charset=utf-8'],
 };
 
 /**
@@ -44,13 +52,20 @@ export function securityHeaders(reply: FastifyReply): FastifyReply {
     .header('cross-origin-resource-policy', 'same-origin');
 }
 
-export function registerDashboard(app: FastifyInstance, deps: AdminDeps, opts: { tokenConfigured: boolean }): void {
-  // Read once at start: a few hundred kilobytes, and a missing file fails the start, not a page load.
-  const files = new Map(Object.entries(FILES).map(([path, [file, type]]) => [path, { body: readFileSync(file), type }]));
-  for (const [path, f] of files) {
+export function registerDashboard(app: FastifyInstance, deps: AdminDeps, opts: { tokenConfigured: boolean; live?: () => LiveView }): void {
+  // Read once at start (a few hundred kilobytes). A missing file (a package built without the
+  // dashboard/ folder) costs the page, never the proxy: it is logged and the page says so.
+  for (const [path, [file, type]] of Object.entries(FILES)) {
+    let body: Buffer | undefined;
+    try {
+      body = readFileSync(file);
+    } catch (err) {
+      app.log.error({ file, err: (err as Error).message }, 'admin: a dashboard file is missing; GET /dashboard answers 500');
+    }
     app.get(path, async (_req, reply) => {
-      securityHeaders(reply).header('content-type', f.type).header('cache-control', path === '/dashboard' ? 'no-store' : 'no-cache');
-      return reply.send(f.body);
+      securityHeaders(reply).header('cache-control', path === '/dashboard' ? 'no-store' : 'no-cache');
+      if (!body) return reply.code(500).send({ error: { code: 'dashboard_missing', message: `${file} is missing from this installation: reinstall the package (its "dashboard" folder and the uplot dependency)` } });
+      return reply.header('content-type', type).send(body);
     });
   }
   // "/dashboard/" would break the page's relative URLs: send it to "/dashboard".

@@ -8,14 +8,15 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Change, Control } from '../control/control.js';
 import type { Report } from '../report/build.js';
+import type { Stats } from '../stats/store.js';
 import { accessOf } from './access.js';
 import type { AdminDeps } from './routes.js';
 
 /** Seconds of per-second points kept for the charts (and sent to a page when it connects). */
 export const SERIES_SECONDS = 600;
 const MAX_QUEUED_BYTES = 1 << 20;
-/** The scorecard's summary is rebuilt every few ticks: it decodes every histogram. */
-const SUMMARY_EVERY_TICKS = 5;
+/** The scorecard's summary is rebuilt every few ticks: it decodes every histogram (about 10 ms). */
+const SUMMARY_EVERY_TICKS = 10;
 
 interface BackendPoint {
   /** Requests per second over the last tick (from the cumulative counter). */
@@ -44,10 +45,56 @@ interface Client {
   res: ServerResponse;
 }
 
-type BackendView = {
+/** What the page shows of one backend: its window figures, without the encoded histogram. */
+export interface LiveBackend {
   window: { requests: number; errorRate: number; errors: Record<string, number>; latencyMs: { count: number; p50: number; p90: number; p99: number } };
-  cumulative: { requests: number };
-};
+  /** Requests in the last whole second; absent when only cumulative totals are known (then the hub takes differences). */
+  lastSecond?: number;
+  cumulative?: { requests: number };
+}
+
+/** The data plane as the dashboard needs it, once a second. */
+export interface LiveView {
+  windowSeconds: number;
+  inFlight: number;
+  nodes: unknown;
+  workers?: unknown;
+  routes: Record<string, { legacy: LiveBackend; candidate: LiveBackend }>;
+}
+
+/**
+ * A process's own figures read straight from its series: window counters and the window's merged
+ * histogram, and the last whole second's count, with no HDR encoding (GET /api/v1/status encodes
+ * every histogram for merging; that was most of the cost of a snapshot a second).
+ */
+export function liveFromStats(stats: Stats, routes: readonly string[], rest: { inFlight: number; nodes: unknown }): LiveView {
+  const now = stats.clock();
+  const out: LiveView['routes'] = {};
+  for (const name of routes) {
+    const series = stats.route(name);
+    const side = (b: 'legacy' | 'candidate'): LiveBackend => {
+      const w = series[b].windowCounters(now, stats.windowSeconds, true);
+      const c = w.counters;
+      const h = w.histogram!;
+      const transport = c.refused + c.reset + c.timeout + c.other;
+      const judged = c.requests - c.unjudged;
+      const at = (p: number) => (h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / 1000);
+      // Slices are whole seconds: the last two minus the current one is the last complete second.
+      const lastSecond = series[b].windowCounters(now, 2).counters.requests - series[b].windowCounters(now, 1).counters.requests;
+      return {
+        window: {
+          requests: c.requests,
+          errorRate: judged === 0 ? 0 : (c.status[4] + transport) / judged,
+          errors: { status5xx: c.status[4], refused: c.refused, reset: c.reset, timeout: c.timeout, other: c.other },
+          latencyMs: { count: h.totalCount, p50: at(50), p90: at(90), p99: at(99) },
+        },
+        lastSecond,
+      };
+    };
+    out[name] = { legacy: side('legacy'), candidate: side('candidate') };
+  }
+  return { windowSeconds: stats.windowSeconds, ...rest, routes: out };
+}
 
 export class EventHub {
   private readonly clients = new Set<Client>();
@@ -62,6 +109,7 @@ export class EventHub {
 
   constructor(
     private readonly deps: AdminDeps,
+    private readonly live: (() => LiveView) | undefined,
     private readonly clock: () => number = Date.now,
   ) {
     this.unsubscribe = deps.control.onChange((c) => this.broadcast('change', c));
@@ -113,7 +161,7 @@ export class EventHub {
     if (this.ticking && !only) return;
     if (!only) this.ticking = true;
     try {
-      const status = await snapshot(this.deps);
+      const status = await snapshot(this.deps, this.live);
       if (!only) {
         this.record(status);
         if (this.deps.report && (this.summary === null || ++this.ticks % SUMMARY_EVERY_TICKS === 0)) this.summary = summarize(await this.deps.report());
@@ -131,15 +179,19 @@ export class EventHub {
   private record(status: Awaited<ReturnType<typeof snapshot>>): void {
     const t = this.clock();
     const point: Point = { t, routes: {} };
-    for (const r of status.routes as Array<{ name: string; backends: Record<string, BackendView> | null }>) {
+    for (const r of status.routes) {
       if (!r.backends) continue;
       const side = (b: 'legacy' | 'candidate'): BackendPoint => {
         const v = r.backends![b];
-        const key = `${r.name}/${b}`;
-        const last = this.lastTotals.get(key);
-        this.lastTotals.set(key, { t, requests: v.cumulative.requests });
-        const dt = last ? (t - last.t) / 1000 : 0;
-        const rps = last && dt > 0 ? Math.max(0, v.cumulative.requests - last.requests) / dt : 0;
+        let rps = v.lastSecond ?? 0;
+        if (v.lastSecond === undefined && v.cumulative) {
+          // Merged figures (workers): the rate from the difference of the cumulative counts.
+          const key = `${r.name}/${b}`;
+          const last = this.lastTotals.get(key);
+          this.lastTotals.set(key, { t, requests: v.cumulative.requests });
+          const dt = last ? (t - last.t) / 1000 : 0;
+          rps = last && dt > 0 ? Math.max(0, v.cumulative.requests - last.requests) / dt : 0;
+        }
         const n = v.window.requests;
         const errors = Object.fromEntries(Object.entries(v.window.errors).map(([k, x]) => [k, n > 0 ? x / n : 0]));
         const l = v.window.latencyMs;
@@ -176,9 +228,9 @@ function frame(id: number, event: string, data: unknown): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** GET /api/v1/status's figures without the encoded histograms, plus the guard, ramp and fleet views. */
-async function snapshot(deps: AdminDeps) {
-  const data = await deps.dataPlane();
+/** The page's status: the live figures, plus the guard, ramp and fleet views. */
+async function snapshot(deps: AdminDeps, live: (() => LiveView) | undefined) {
+  const data = live ? live() : fromDataPlane(await deps.dataPlane());
   const { control } = deps;
   const info = deps.info();
   return {
@@ -199,7 +251,7 @@ async function snapshot(deps: AdminDeps) {
       candidatePercent: control.percent(r.name) ?? 0,
       match: r.match,
       latch: control.latch(r.name) ?? null,
-      backends: data.routes[r.name] ? withoutHistograms(data.routes[r.name]) : null,
+      backends: data.routes[r.name] ?? null,
     })),
   };
 }
@@ -209,11 +261,15 @@ function persistence(control: Control) {
   return { store: p.store, persisted: p.persisted, lastError: p.lastError };
 }
 
-/** The HDR encodings are for merging, not for a page: drop them (they are most of the bytes). */
-function withoutHistograms(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutHistograms);
-  if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'histogram').map(([k, x]) => [k, withoutHistograms(x)]));
+/** With workers the figures come merged from them (GET /api/v1/status's): keep what the page shows. */
+function fromDataPlane(d: Awaited<ReturnType<AdminDeps['dataPlane']>>): LiveView {
+  const side = (b: { window: LiveBackend['window']; cumulative: { requests: number } }): LiveBackend => ({
+    window: { requests: b.window.requests, errorRate: b.window.errorRate, errors: b.window.errors, latencyMs: { count: b.window.latencyMs.count, p50: b.window.latencyMs.p50, p90: b.window.latencyMs.p90, p99: b.window.latencyMs.p99 } },
+    cumulative: { requests: b.cumulative.requests },
+  });
+  const routes: LiveView['routes'] = {};
+  for (const [name, r] of Object.entries(d.routes)) routes[name] = { legacy: side(r.legacy), candidate: side(r.candidate) };
+  return { windowSeconds: d.windowSeconds, inFlight: d.inFlight, nodes: d.nodes, workers: d.workers, routes };
 }
 
 export function summarize(r: Report): Summary {
@@ -224,8 +280,8 @@ export function summarize(r: Report): Summary {
 }
 
 /** GET /api/v1/events on the admin listener. */
-export function registerEvents(app: FastifyInstance, deps: AdminDeps, opts: { tokenConfigured: boolean }): EventHub {
-  const hub = new EventHub(deps);
+export function registerEvents(app: FastifyInstance, deps: AdminDeps, opts: { tokenConfigured: boolean; live?: () => LiveView }): EventHub {
+  const hub = new EventHub(deps, opts.live);
   // End the streams before the listener drops its connections: the pages see a clean end of
   // stream (not a broken one) and reconnect to whatever listens next.
   app.addHook('preClose', async () => hub.close());

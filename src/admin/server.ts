@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { registerApiRoutes, type AdminDeps } from './routes.js';
 import { markReadOnly, SAFE_METHODS } from './access.js';
 import { isDashboardAsset, registerDashboard } from './dashboard.js';
+import type { LiveView } from './events.js';
 
 export interface AdminOptions extends AdminDeps {
   logger: Logger;
@@ -18,6 +19,8 @@ export interface AdminOptions extends AdminDeps {
   readOnlyToken?: string;
   /** Serve GET /dashboard and GET /api/v1/events (admin.dashboard). */
   dashboard?: boolean;
+  /** The dashboard's figures read from this process's own series (without: from dataPlane()). */
+  live?: () => LiveView;
 }
 
 const PUBLIC = new Set(['/healthz', '/readyz']);
@@ -101,7 +104,7 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
   });
 
   registerApiRoutes(app, opts);
-  if (opts.dashboard ?? true) registerDashboard(app, opts, { tokenConfigured: opts.token !== undefined });
+  if (opts.dashboard ?? true) registerDashboard(app, opts, { tokenConfigured: opts.token !== undefined, live: opts.live });
   return app;
 }
 
