@@ -291,13 +291,18 @@
   }
 
   function latencyChart(box) {
-    const holder = h('figure', { class: 'chart' }, h('figcaption', {}, 'latency p50 / p90 / p99 (ms, log scale)'));
+    const holder = h(
+      'figure',
+      { class: 'chart' },
+      h('figcaption', {}, 'latency p50 / p90 / p99 (ms, log scale)'),
+      h('p', { class: 'key' }, h('span', { class: 'key-legacy' }, '━ legacy'), ' ', h('span', { class: 'key-candidate' }, '╍ candidate'), ' · thin p50, medium p90, thick p99'),
+    );
     box.append(holder);
     const line = (side, q, width) => ({ label: `${side} ${q}`, stroke: COLORS[side], width, dash: side === 'candidate' ? [6, 3] : undefined, spanGaps: true });
     const opts = {
       width: chartWidth(holder),
       height: 200,
-      legend: { live: false },
+      legend: { show: false },
       scales: { x: { time: true }, y: { distr: 3, log: 10 } },
       axes: [{}, { size: 50 }],
       series: [{}, line('legacy', 'p50', 1), line('legacy', 'p90', 1.5), line('legacy', 'p99', 2.5), line('candidate', 'p50', 1), line('candidate', 'p90', 1.5), line('candidate', 'p99', 2.5)],
@@ -322,6 +327,8 @@
       s.maintenance.enabled ? ` every request gets 503 "${s.maintenance.message}"` : ' (maintenance off)',
       s.persistence.store ? ` · state kept in ${s.persistence.store}${s.persistence.persisted ? '' : `: NOT SAVED (${s.persistence.lastError ?? 'pending'})`}` : ' · state in memory only (no state file)',
     );
+    $('maint-on').hidden = s.maintenance.enabled;
+    $('maint-off').hidden = !s.maintenance.enabled;
     for (const r of s.routes) {
       const card = state.cards.get(r.name);
       if (!card) continue;
@@ -395,9 +402,17 @@
       fill(card.guard, h('h3', {}, 'Guard'), h('p', { class: 'hint' }, 'No verdict yet.'));
       return;
     }
-    const GUARD_WORDS = { reverted: 'REVERTED (latched)', armed: 'ARMED: healthy so far', 'insufficient-data': 'WATCHING: not enough evidence yet', 'breach-detected': 'BREACH DETECTED' };
+    const GUARD_WORDS = {
+      reverted: 'REVERTED (latched)',
+      disabled: 'OFF for this route',
+      idle: 'IDLE: no candidate traffic to judge',
+      healthy: 'HEALTHY',
+      'insufficient-data': 'WATCHING: not enough evidence yet',
+      breaching: 'BREACHING: about to revert',
+      'shared-outage': 'BOTH FAILING (shared outage: not reverted)',
+    };
     const word = GUARD_WORDS[g.state] ?? String(g.state).toUpperCase();
-    const kind = g.state === 'reverted' || g.state === 'breach-detected' ? 'bad' : g.state === 'armed' ? 'ok' : 'wait';
+    const kind = g.state === 'reverted' || g.state === 'breaching' || g.state === 'shared-outage' ? 'bad' : g.state === 'healthy' ? 'ok' : 'wait';
     const v = g.lastVerdict;
     const rows = (v?.rules ?? []).map((x) => [
       x.rule,
@@ -420,11 +435,12 @@
     if (!b) return card.errors.replaceChildren();
     const kinds = (w) => {
       const n = w.requests;
-      const parts = Object.entries(w.errors).filter(([, x]) => x > 0).map(([k, x]) => `${k} ${pct(x / n)}`);
+      const names = { status5xx: '5xx answers', refused: 'connections refused', reset: 'connections reset', timeout: 'timeouts', other: 'other transport errors' };
+      const parts = Object.entries(w.errors).filter(([, x]) => x > 0).map(([k, x]) => `${names[k] ?? k} ${pct(x / n)}`);
       return parts.length ? parts.join(', ') : 'none';
     };
     card.errors.replaceChildren(
-      `Last ${state.status.windowSeconds} s: legacy ${b.legacy.window.requests} requests, errors ${kinds(b.legacy.window)}; candidate ${b.candidate.window.requests} requests, errors ${kinds(b.candidate.window)}. p99 legacy ${ms(b.legacy.window.latencyMs.count ? b.legacy.window.latencyMs.p99 : null)}, candidate ${ms(b.candidate.window.latencyMs.count ? b.candidate.window.latencyMs.p99 : null)}.`,
+      `Over the last ${state.status.windowSeconds} s: legacy ${b.legacy.window.requests} requests, errors ${kinds(b.legacy.window)}; candidate ${b.candidate.window.requests} requests, errors ${kinds(b.candidate.window)}. p99 legacy ${ms(b.legacy.window.latencyMs.count ? b.legacy.window.latencyMs.p99 : null)}, candidate ${ms(b.candidate.window.latencyMs.count ? b.candidate.window.latencyMs.p99 : null)}.`,
     );
   }
 

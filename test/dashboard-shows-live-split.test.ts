@@ -2,6 +2,7 @@
 // routes and their split, and a split changed through the API appears on the page within 2 s.
 import { expect, it } from 'vitest';
 import { chromiumAvailable, launchBrowser } from './helpers/browser.js';
+import { runCli } from './helpers/process.js';
 import { admin, startTwoBackendProxy, track } from './helpers/servers.js';
 
 const routes = [
@@ -29,9 +30,14 @@ it('shows the routes and the live split, and a split set through the API within 
     expect(a.headers.get('x-frame-options'), asset).toBe('DENY');
   }
 
+  // `cutover dashboard` prints the URL the browser opens.
+  const cli = await runCli(['dashboard', '--admin', base]);
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(cli.stdout.trim()).toBe(`${base}/dashboard`);
+
   const browser = await launchBrowser();
   const { page, errors } = await browser.page();
-  await page.goto(`${base}/dashboard`);
+  await page.goto(cli.stdout.trim());
   await page.locator('#conn', { hasText: 'live' }).waitFor();
   await expect.poll(() => page.locator('[data-route]').evaluateAll((els) => els.map((e) => e.getAttribute('data-route')))).toEqual(['users', 'default']);
   await page.locator('[data-route="users"] [data-split][data-percent="10"]').waitFor();

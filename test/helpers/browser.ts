@@ -69,7 +69,13 @@ export async function launchBrowser(): Promise<TestBrowser> {
       await browser.close().catch(() => undefined);
       if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
       await exited;
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still be writing their last files as the main one exits.
+      // On a loaded machine they can take seconds: retry, and leave the temporary profile to the OS rather than fail the test.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 });
+      } catch (err) {
+        console.warn(`could not remove the chromium profile ${profile}: ${(err as Error).message}`);
+      }
     },
   };
   onTestFinished(() => b.close());
