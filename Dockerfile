@@ -38,6 +38,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts
 COPY --from=build /app/dist ./dist
 # The example configs and the JSON Schema, for `cutover validate` and editors; not read at start.
 COPY config ./config
+# The dashboard's page (GET /dashboard); uPlot comes with the production dependencies.
+COPY dashboard ./dashboard
 # The state directory must belong to the runtime user before VOLUME: a new volume is seeded
 # with the image's ownership, so cutover can write its state file there.
 RUN mkdir -p /etc/cutover /var/lib/cutover && chown node:node /var/lib/cutover

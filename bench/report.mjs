@@ -265,7 +265,23 @@ export function renderNodes(r) {
   return out.join('\n');
 }
 
-export const renderers = { throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
+export function renderDashboard(r) {
+  const rows = Object.entries(r.figures ?? {}).map(([target, f], i) => [target, fixed(f.cpuSeconds, 2), fixed(f.cpuPercentOfCore, 1), i === 0 ? '1.00x' : times(r.medians.cpuWithVsWithout)]);
+  const added = r.medians?.cpuWithVsWithout;
+  const d = r.figures?.[`${r.dashboards}-dashboards`];
+  const out = [
+    `dashboard: ${r.rounds} rounds, in each two cutovers side by side on the proxy core at ${r.rate} req/s each, one with ${r.dashboards} clients on GET /api/v1/events; ${r.durationSeconds} s after ${r.warmupSeconds} s warm-up`,
+    table(['target', 'CPU s', 'CPU % of a core', 'CPU x no-dashboard'], rows),
+    `  ${r.dashboards} dashboards add ${added === null || added === undefined ? '-' : `${((added - 1) * 100).toFixed(1)} %`} CPU (the issue's budget: under 5 %); each stream ${d?.bytesPerClientPerSecond ?? '-'} bytes/s, ${d?.eventsPerClient ?? '-'} events over the measured run`,
+    `  medians over the rounds; the ratio is taken within each round, then the median of those`,
+  ];
+  if (r.ratios && r.runs.length > 1) out.push(`  per round: ${r.ratios.cpuWithVsWithout.map((x) => (x === null ? '-' : x.toFixed(3))).join(' ')}`);
+  for (const n of r.notes) out.push(`  note: ${n}`);
+  for (const f of r.failures) out.push(`  FAILED: ${f}`);
+  return out.join('\n');
+}
+
+export const renderers = { dashboard: renderDashboard, throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
 
 export function render(result) {
   const r = renderers[result.scenario];

@@ -28,6 +28,7 @@ import { drainBudgetSeconds, drainScenario } from './scenarios/drain.mjs';
 import { restartBudgetSeconds, restartScenario } from './scenarios/restart.mjs';
 import { throughputScenario } from './scenarios/throughput.mjs';
 import { costBudgetSeconds, costScenario } from './scenarios/cost.mjs';
+import { dashboardBudgetSeconds, dashboardScenario } from './scenarios/dashboard.mjs';
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 import { nodesBudgetSeconds, nodesScenario } from './scenarios/nodes.mjs';
 
@@ -51,6 +52,8 @@ const SCENARIOS = {
   nodes: { run: nodesScenario, budgetSeconds: nodesBudgetSeconds },
   // cutover with workers: 1 and workers: 2: req/s and CPU per request of all its processes.
   workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
+  // Two cutovers side by side at 1,000 req/s each, one with 20 dashboards reading GET /api/v1/events: the CPU they add.
+  dashboard: { run: dashboardScenario, budgetSeconds: dashboardBudgetSeconds },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from './admin/server.js';
+import { readOnlyToken } from './admin/access.js';
+import { liveFromStats } from './admin/events.js';
 import { loadConfigFile } from './config/load.js';
 import { isLoopback } from './config/net.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './config/reload.js';
@@ -150,6 +152,9 @@ export class App {
             logger: this.logger,
             token,
             protectMetrics: config.admin.protectMetrics,
+            readOnlyToken: readOnlyToken(config, options.configFile, token),
+            dashboard: config.admin.dashboard,
+            live: () => liveFromStats(this.stats, this.config.routes.map((r) => r.name), { inFlight: this.proxy.inFlight, nodes: nodeHealth(this.proxy.table.clusters) }),
             control: this.control,
             metrics: () => this.metrics.registry.metrics(),
             metricsContentType: this.metrics.registry.contentType,

@@ -11,6 +11,7 @@ import type { Fault } from './demo/backend.js';
 import { ConfigError, CutoverError, EXIT_CONFIG } from './errors.js';
 import { positiveNumber, UsageError, type Command, type Options } from './commands/command.js';
 import { controlCommands } from './commands/control.js';
+import { dashboardCommands } from './commands/dashboard.js';
 import { migrationCommands } from './commands/migration.js';
 import type { Source } from './control/control.js';
 import { createLogger, defaultLogFormat, type Logger } from './log.js';
@@ -116,6 +117,7 @@ const commands: Record<string, Command> = {
   },
   ...controlCommands,
   ...migrationCommands,
+  ...dashboardCommands,
 };
 
 function help(): string {

@@ -53,6 +53,18 @@ it('reports legacy vs candidate with figures, intervals and verdicts, as JSON an
     ]);
     expect(route.verdict).toBe('worse');
     expect(r.verdict).toBe('worse');
+    // The headline answers the criteria; the missed one decides it, in words.
+    expect(route.answer).toBe('missed');
+    expect(r.answer).toBe('missed');
+    expect(route.deciding).toEqual([expect.stringMatching(/^maxErrorRate: .*limit 1\.00 %: missed$/)]);
+    // Throughput is the split's doing: each side's share, no candidate/legacy ratio.
+    const throughput = line('throughput');
+    expect(throughput.ratio).toBeNull();
+    expect(throughput.share.legacy + throughput.share.candidate).toBeCloseTo(1, 9);
+    expect(route.ladder.map((x: { percentile: number }) => x.percentile)).toEqual([50, 75, 90, 95, 99, 99.9, 99.99]);
+    const text = await runCli(['report', '--admin', proxy.admin]);
+    expect(text.stdout).toMatch(/^migration scorecard: does the candidate meet our criteria\? CRITERIA MISSED/);
+    expect(text.stdout).toMatch(/error rate .* worse than legacy/);
 
     const out = join(mkdtempSync(join(tmpdir(), 'cutover-report-')), 'scorecard.html');
     const html = await runCli(['report', '--html', '--out', out, '--admin', proxy.admin]);
@@ -63,7 +75,7 @@ it('reports legacy vs candidate with figures, intervals and verdicts, as JSON an
     // Self-contained: nothing to fetch (the SVG namespace is a name, not a request).
     expect(page.match(/(src|href)\s*=|<script|<link|@import|url\(/gi)).toBeNull();
     const md = await runCli(['report', '--markdown', '--admin', proxy.admin]);
-    expect(md.stdout).toMatch(/^# Migration scorecard: \*\*worse\*\*/);
+    expect(md.stdout).toMatch(/^# Migration scorecard: criteria \*\*missed\*\*/);
     expect(md.stdout).toMatch(/\| p50 \|/);
   } finally {
     await proxy.close();

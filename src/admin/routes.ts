@@ -38,7 +38,10 @@ const percentSchema = { type: 'number', minimum: 0, maximum: 100, description: '
 const reasonSchema = { type: 'string', maxLength: 500, description: 'a short text saying why (at most 500 characters)' };
 const routeSchema = { type: 'string', minLength: 1, description: 'the name of a configured route' };
 
-export const sourceOf = (req: FastifyRequest): Source => (req.headers['x-cutover-source'] === 'cli' ? 'cli' : 'api');
+export const sourceOf = (req: FastifyRequest): Source => {
+  const s = req.headers['x-cutover-source'];
+  return s === 'cli' || s === 'dashboard' ? s : 'api';
+};
 
 export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { control } = deps;

@@ -6,12 +6,21 @@ import { isLoopback } from '../config/net.js';
 import { ConfigError, CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerApiRoutes, type AdminDeps } from './routes.js';
+import { markReadOnly, SAFE_METHODS } from './access.js';
+import { isDashboardAsset, registerDashboard } from './dashboard.js';
+import type { LiveView } from './events.js';
 
 export interface AdminOptions extends AdminDeps {
   logger: Logger;
   /** Bearer token; undefined means no auth (only allowed on loopback). */
   token: string | undefined;
   protectMetrics: boolean;
+  /** A second bearer token that may read everything and change nothing (its writes get 403). */
+  readOnlyToken?: string;
+  /** Serve GET /dashboard and GET /api/v1/events (admin.dashboard). */
+  dashboard?: boolean;
+  /** The dashboard's figures read from this process's own series (without: from dataPlane()). */
+  live?: () => LiveView;
 }
 
 const PUBLIC = new Set(['/healthz', '/readyz']);
@@ -50,7 +59,9 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
       const path = req.url.split('?')[0];
       if (PUBLIC.has(path) || path === '/metrics') return;
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      if (req.headers.origin !== undefined || !isLoopback(host)) {
+      // The dashboard's own page (same origin, loopback Host) may write: no other page can send that Origin.
+      const sameOrigin = req.headers.origin === `http://${req.headers.host}`;
+      if ((req.headers.origin !== undefined && !sameOrigin) || !isLoopback(host)) {
         return reply.code(403).send({
           error: { code: 'forbidden_origin', message: 'without an admin token, only local non-browser clients (curl, the CLI) may use the admin API; set CUTOVER_ADMIN_TOKEN to allow others' },
         });
@@ -60,10 +71,16 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
 
   if (opts.token !== undefined) {
     const expected = digest(opts.token);
+    const readOnly = opts.readOnlyToken === undefined ? undefined : digest(opts.readOnlyToken);
     app.addHook('onRequest', async (req, reply) => {
       const path = req.url.split('?')[0];
-      if (PUBLIC.has(path) || (path === '/metrics' && !opts.protectMetrics)) return;
+      if (PUBLIC.has(path) || isDashboardAsset(path) || (path === '/metrics' && !opts.protectMetrics)) return;
       if (!authorized(req, expected)) {
+        if (readOnly !== undefined && authorized(req, readOnly)) {
+          markReadOnly(req);
+          if (SAFE_METHODS.has(req.method)) return;
+          return reply.code(403).send({ error: { code: 'read_only', message: 'this token is the read-only one: it may read, not change anything; use the admin token (CUTOVER_ADMIN_TOKEN) to change traffic' } });
+        }
         reply.header('www-authenticate', 'Bearer realm="cutover"');
         return reply.code(401).send({ error: { code: 'unauthorized', message: 'send the admin token as "Authorization: Bearer <token>" (CUTOVER_ADMIN_TOKEN)' } });
       }
@@ -87,6 +104,7 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
   });
 
   registerApiRoutes(app, opts);
+  if (opts.dashboard ?? true) registerDashboard(app, opts, { tokenConfigured: opts.token !== undefined, live: opts.live });
   return app;
 }
 

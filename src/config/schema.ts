@@ -286,6 +286,10 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9901 }),
         tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding the bearer token (CUTOVER_ADMIN_TOKEN wins when set).' })),
         protectMetrics: Type.Boolean({ default: false, description: 'Require the token for /metrics too.' }),
+        readOnlyTokenFile: Type.Optional(
+          Type.String({ minLength: 1, description: 'File holding a second bearer token that may read everything (the dashboard, status, history) and change nothing: its writes get 403 (CUTOVER_ADMIN_READONLY_TOKEN wins when set). Needs the admin token too.' }),
+        ),
+        dashboard: Type.Boolean({ default: true, description: 'Serve the live dashboard at GET /dashboard and its event stream at GET /api/v1/events.' }),
       },
       { ...closed, default: {}, description: 'The admin listener: never the data-plane port.' },
     ),

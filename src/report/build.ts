@@ -9,6 +9,8 @@ import { distribution, histogramOf, mean, quantile, ratioOf, type Bucket, type E
 
 export type LineVerdict = 'better' | 'same' | 'worse' | 'not enough data' | 'n/a';
 export type Verdict = 'better' | 'same' | 'worse' | 'not enough data';
+/** The headline: does the candidate meet the configured criteria (report.criteria)? */
+export type Answer = 'met' | 'missed' | 'not enough data yet' | 'no criteria';
 
 /** A ratio inside [1/1.1, 1.1] (latency), or a difference within ±0.5 points (error rates), is "the same". */
 export const SAME_RATIO = 1.1;
@@ -34,6 +36,8 @@ export interface Line {
   /** The interval of the statistic: a ratio for latencies, candidate − legacy for rates; null when it is not a statistic. */
   interval: { of: 'ratio' | 'difference'; lower: number; upper: number | null } | null;
   verdict: LineVerdict;
+  /** Throughput: each side's share of the route's requests (its ratio would measure the split, not the candidate). */
+  share?: { legacy: number; candidate: number };
 }
 
 export interface Section {
@@ -58,9 +62,23 @@ export interface RouteReport {
   window: Section;
   sinceStart: Section;
   criteria: CriterionResult[];
+  /** Compared with legacy, line by line (worse when any line is statistically worse or a criterion is missed). */
   verdict: Verdict;
+  /** Does the candidate meet the criteria? Decided by the criteria alone. */
+  answer: Answer;
+  /** The criteria that decided the answer, in words (all of them when met). */
+  deciding: string[];
   /** Latency distributions since start, log-spaced buckets. */
   distribution: Bucket[];
+  /** Both backends' latency at each percentile since start (the HTML ladder, log axis). */
+  ladder: Rung[];
+}
+
+export interface Rung {
+  /** The percentile, e.g. 99.9. */
+  percentile: number;
+  legacy: number | null;
+  candidate: number | null;
 }
 
 export interface Report {
@@ -68,6 +86,8 @@ export interface Report {
   confidence: number;
   criteria: ReportConfig['criteria'];
   verdict: Verdict;
+  /** Over every route: missed when one misses, not enough data yet when one cannot tell, else met. */
+  answer: Answer;
   routes: RouteReport[];
 }
 
@@ -87,9 +107,43 @@ export function buildReport(input: { generatedAt: string; windowSeconds: number;
     let verdict = sinceStart.verdict;
     if (judged.some((c) => c.outcome === 'missed')) verdict = 'worse';
     else if (verdict !== 'worse' && judged.some((c) => c.outcome === 'not enough data')) verdict = 'not enough data';
-    return { name: r.name, candidatePercent: r.candidatePercent, window, sinceStart, criteria: judged, verdict, distribution: distribution(histogramOf(r.legacy.cumulative), histogramOf(r.candidate.cumulative)) };
+    const lh = histogramOf(r.legacy.cumulative);
+    const ch = histogramOf(r.candidate.cumulative);
+    const { answer, deciding } = answerOf(judged);
+    return { name: r.name, candidatePercent: r.candidatePercent, window, sinceStart, criteria: judged, verdict, answer, deciding, distribution: distribution(lh, ch), ladder: ladder(lh, ch) };
   });
-  return { generatedAt: input.generatedAt, confidence, criteria, verdict: overall(routes.map((r) => r.verdict)), routes };
+  return { generatedAt: input.generatedAt, confidence, criteria, verdict: overall(routes.map((r) => r.verdict)), answer: overallAnswer(routes.map((r) => r.answer)), routes };
+}
+
+/** The criteria decide the headline: a missed one decides alone, then one without enough data. */
+function answerOf(judged: CriterionResult[]): { answer: Answer; deciding: string[] } {
+  if (judged.length === 0) return { answer: 'no criteria', deciding: [] };
+  for (const [outcome, answer] of [['missed', 'missed'], ['not enough data', 'not enough data yet']] as const) {
+    const which = judged.filter((c) => c.outcome === outcome);
+    if (which.length > 0) return { answer, deciding: which.map(criterionWords) };
+  }
+  return { answer: 'met', deciding: judged.map(criterionWords) };
+}
+
+function overallAnswer(as: Answer[]): Answer {
+  for (const a of ['missed', 'not enough data yet', 'met'] as const) if (as.includes(a)) return a;
+  return 'no criteria';
+}
+
+/** "maxErrorRate: 0.56 % (0.31 %..0.93 %), limit 2.00 %: met" */
+export function criterionWords(c: CriterionResult): string {
+  const rate = c.criterion === 'maxErrorRate' || c.criterion === 'maxErrorRateDelta';
+  const f = (x: number | null) => (x === null ? '∞' : rate ? `${(100 * x).toFixed(2)} %` : `${x.toFixed(2)}×`);
+  if (c.observed === null) return `${c.criterion}: no data yet, limit ${f(c.limit)}`;
+  const interval = c.interval ? ` (${f(c.interval.lower)}..${f(c.interval.upper)})` : '';
+  return `${c.criterion}: ${f(c.observed)}${interval}, limit ${f(c.limit)}: ${c.outcome}`;
+}
+
+const LADDER = [50, 75, 90, 95, 99, 99.9, 99.99];
+
+function ladder(l: ReturnType<typeof histogramOf>, c: ReturnType<typeof histogramOf>): Rung[] {
+  const at = (h: ReturnType<typeof histogramOf>, p: number) => (h.totalCount === 0 ? null : h.getValueAtPercentile(p) / 1000);
+  return LADDER.map((p) => ({ percentile: p, legacy: at(l, p), candidate: at(c, p) }));
 }
 
 function overall(vs: Verdict[]): Verdict {
@@ -111,7 +165,9 @@ function section(l: Snapshot, c: Snapshot, seconds: number, confidence: number):
   lines.push({ metric: 'requests', unit: 'requests', legacy: l.requests, candidate: c.requests, ratio: ratio(c.requests, l.requests), interval: null, verdict: 'n/a' });
   const lt = seconds > 0 ? l.requests / seconds : 0;
   const ct = seconds > 0 ? c.requests / seconds : 0;
-  lines.push({ metric: 'throughput', unit: 'req/s', legacy: lt, candidate: ct, ratio: ratio(ct, lt), interval: null, verdict: 'n/a' });
+  const all = l.requests + c.requests;
+  const share = { legacy: all > 0 ? l.requests / all : 0, candidate: all > 0 ? c.requests / all : 0 };
+  lines.push({ metric: 'throughput', unit: 'req/s', legacy: lt, candidate: ct, ratio: null, interval: null, verdict: 'n/a', share });
   const ln = judgedOf(l);
   const cn = judgedOf(c);
   const rates: Array<[string, (s: Snapshot) => number]> = [

@@ -1,12 +1,22 @@
 // The scorecard as a terminal table (cutover report) and as Markdown (for the go/no-go ticket).
 // Formatting only: every figure and verdict comes from build.ts.
-import type { CriterionResult, Line, Report, RouteReport, Section } from './build.js';
+import type { Answer, CriterionResult, Line, LineVerdict, Report, RouteReport, Section } from './build.js';
+
+/** A line's verdict says what it is compared with: "worse than legacy", not a bare "worse". */
+export const lineVerdict = (v: LineVerdict): string =>
+  v === 'better' || v === 'worse' ? `${v} than legacy` : v === 'same' ? 'same as legacy' : v;
+
+/** The headline answers "does the candidate meet our criteria?". */
+export function headline(answer: Answer): string {
+  return answer === 'no criteria' ? 'no success criteria set (report.criteria)' : `criteria ${answer}`;
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(x !== 0 && Math.abs(x) < 0.001 ? 3 : 2)} %`;
 const num = (x: number, unit: Line['unit']) =>
   unit === 'rate' ? pct(x) : unit === 'ms' ? x.toFixed(x < 10 ? 2 : 1) : unit === 'req/s' ? x.toFixed(1) : String(Math.round(x));
 
 function ratioCell(l: Line): string {
+  if (l.share) return `share ${pct(l.share.legacy)} / ${pct(l.share.candidate)}`;
   if (l.ratio === null && l.interval === null) return '-';
   const r = l.ratio === null ? '-' : `${l.ratio.toFixed(2)}×`;
   if (!l.interval) return r;
@@ -15,10 +25,10 @@ function ratioCell(l: Line): string {
   return l.interval.of === 'difference' ? `${r} (Δ ${lo}..${hi})` : `${r} (${lo}..${hi})`;
 }
 
-const HEAD = ['metric', 'legacy', 'candidate', 'candidate/legacy (interval)', 'verdict'];
+const HEAD = ['metric', 'legacy', 'candidate', 'candidate/legacy (interval)', 'compared with legacy'];
 
 function rows(s: Section): string[][] {
-  return s.lines.map((l) => [l.metric, num(l.legacy, l.unit), num(l.candidate, l.unit), ratioCell(l), l.verdict]);
+  return s.lines.map((l) => [l.metric, num(l.legacy, l.unit), num(l.candidate, l.unit), ratioCell(l), lineVerdict(l.verdict)]);
 }
 
 function criterionRow(c: CriterionResult): string[] {
@@ -40,9 +50,12 @@ function sectionTitle(name: 'window' | 'since start', s: Section): string {
 }
 
 export function renderText(r: Report): string {
-  const out = [`migration scorecard: overall ${r.verdict.toUpperCase()}   (${r.generatedAt}; bounds at ${(100 * r.confidence).toFixed(1)} % confidence each side)`];
+  const out = [
+    `migration scorecard: does the candidate meet our criteria? ${headline(r.answer).toUpperCase()}   (${r.generatedAt}; bounds at ${(100 * r.confidence).toFixed(1)} % confidence each side)`,
+  ];
   for (const route of r.routes) {
-    out.push('', `route ${route.name} (candidate ${route.candidatePercent} %): ${route.verdict.toUpperCase()}`);
+    out.push('', `route ${route.name} (candidate ${route.candidatePercent} %): ${headline(route.answer).toUpperCase()}; compared with legacy: ${route.verdict}`);
+    for (const d of route.deciding) out.push(`  decided by ${d}`);
     for (const [name, s] of [['since start', route.sinceStart], ['window', route.window]] as const) {
       out.push('', `  ${sectionTitle(name, s)}: ${s.verdict}`, indent(table(HEAD, rows(s))));
     }
@@ -59,7 +72,8 @@ function mdTable(head: string[], body: string[][]): string {
 }
 
 function mdRoute(route: RouteReport): string[] {
-  const out = [`## Route \`${route.name}\`: ${route.verdict}`, '', `Candidate at ${route.candidatePercent} %.`];
+  const out = [`## Route \`${route.name}\`: ${headline(route.answer)}`, '', `Candidate at ${route.candidatePercent} %; compared with legacy: ${route.verdict}.`];
+  if (route.deciding.length > 0) out.push('', ...route.deciding.map((d) => `- decided by ${d}`));
   for (const [name, s] of [['since start', route.sinceStart], ['window', route.window]] as const) {
     out.push('', `### ${sectionTitle(name, s)}: ${s.verdict}`, '', mdTable(HEAD, rows(s)));
   }
@@ -69,7 +83,7 @@ function mdRoute(route: RouteReport): string[] {
 
 export function renderMarkdown(r: Report): string {
   return [
-    `# Migration scorecard: **${r.verdict}**`,
+    `# Migration scorecard: ${r.answer === 'no criteria' ? `**${headline(r.answer)}**` : `criteria **${r.answer}**`}`,
     '',
     `Generated ${r.generatedAt}. Intervals: candidate/legacy ratio for latencies, candidate − legacy (Δ) for rates; each bound at ${(100 * r.confidence).toFixed(1)} % confidence. A ratio within 1/1.1..1.1 or a Δ within ±0.5 points counts as the same.`,
     '',

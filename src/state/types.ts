@@ -6,7 +6,7 @@
 
 export const STATE_VERSION = 1;
 
-export type Source = 'api' | 'cli' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
+export type Source = 'api' | 'cli' | 'dashboard' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
 export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config' | 'ramp';
 
 export interface Change {

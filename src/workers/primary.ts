@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from '../admin/server.js';
+import { readOnlyToken } from '../admin/access.js';
 import { adminToken, checkAdminProtected, fleetConfigured, hostPort, overrideRule, reportOf, stateFilePath, VERSION, type DataPlaneView } from '../app.js';
 import { loadConfigFile } from '../config/load.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from '../config/reload.js';
@@ -112,6 +113,8 @@ export class Primary {
           logger: this.logger,
           token,
           protectMetrics: config.admin.protectMetrics,
+          readOnlyToken: readOnlyToken(config, options.configFile, token),
+          dashboard: config.admin.dashboard,
           control: this.control,
           metrics: () => this.metricsText(),
           metricsContentType: this.metrics.registry.contentType,
