@@ -1,4 +1,5 @@
 // The one place that creates and wires every component. Returns something you can start and close.
+import { pathFromConfig, readTokenFile } from './config/secrets.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -303,7 +304,7 @@ export class App {
    * percentages apply to new routes. An invalid file changes nothing and throws ConfigError.
    */
   async reload(by: ReloadBy): Promise<ReloadResult> {
-    if (!this.options.configFile) throw new CutoverError('NO_CONFIG_FILE', 409, 'this process was not started from a config file; nothing to reload');
+    if (!this.options.configFile) throw new CutoverError('no_config_file', 'this process was not started from a config file; nothing to reload');
     const { config: next } = loadConfigFile(this.options.configFile);
     const prev = this.config;
     const { effective, warnings } = effectiveConfig(prev, next);
@@ -353,8 +354,7 @@ export function hostPort(a: AddressInfo): string {
 
 function unprotectedAdmin(config: Config): CutoverError {
   return new CutoverError(
-    'ADMIN_UNPROTECTED',
-    400,
+    'admin_unprotected',
     `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
   );
 }
@@ -415,15 +415,7 @@ export function adminToken(config: Config, configFile: string | undefined): stri
   const env = process.env.CUTOVER_ADMIN_TOKEN;
   if (env !== undefined && env.trim() !== '') return env.trim();
   if (config.admin.tokenFile === undefined) return undefined;
-  const file = resolve(configFile ? dirname(configFile) : process.cwd(), config.admin.tokenFile);
-  let token: string;
-  try {
-    token = readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new CutoverError('ADMIN_TOKEN_FILE', 400, `admin.tokenFile: cannot read ${file}: ${(err as Error).message}`);
-  }
-  if (token === '') throw new CutoverError('ADMIN_TOKEN_FILE', 400, `admin.tokenFile: ${file} is empty`);
-  return token;
+  return readTokenFile(pathFromConfig(configFile, config.admin.tokenFile), 'admin.tokenFile');
 }
 
 /** Fleet mode is on when state.redis names a URL, or CUTOVER_REDIS_URL is set. */
@@ -439,13 +431,7 @@ export function overrideRule(config: Config, configFile: string | undefined): Ov
   const fromEnv = process.env.CUTOVER_OVERRIDE_TOKEN?.trim();
   let token = fromEnv === '' ? undefined : fromEnv;
   if (token === undefined && auth?.tokenFile !== undefined) {
-    const file = resolve(configFile ? dirname(configFile) : process.cwd(), auth.tokenFile);
-    try {
-      token = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new CutoverError('OVERRIDE_TOKEN_FILE', 400, `overrideAuth.tokenFile: cannot read ${file}: ${(err as Error).message}`);
-    }
-    if (token === '') throw new CutoverError('OVERRIDE_TOKEN_FILE', 400, `overrideAuth.tokenFile: ${file} is empty`);
+    token = readTokenFile(pathFromConfig(configFile, auth.tokenFile), 'overrideAuth.tokenFile');
   }
   return compileOverride(config.overrideHeader, token, auth?.clients);
 }

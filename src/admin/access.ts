@@ -1,6 +1,7 @@
 // Who a request to the admin listener is: the admin token's holder, the read-only token's (sees
 // everything, changes nothing), or nobody in particular when no token is configured (the listener
 // is then loopback-only). The page asks the event stream's hello which one it is, to hide actions.
+import { pathFromConfig, readTokenFile } from '../config/secrets.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
@@ -34,18 +35,12 @@ export function readOnlyToken(config: Config, configFile: string | undefined, ad
   let token: string | undefined = env === '' ? undefined : env;
   const where = token !== undefined ? 'CUTOVER_ADMIN_READONLY_TOKEN' : 'admin.readOnlyTokenFile';
   if (token === undefined && config.admin.readOnlyTokenFile !== undefined) {
-    const file = resolve(configFile ? dirname(configFile) : process.cwd(), config.admin.readOnlyTokenFile);
-    try {
-      token = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new CutoverError('ADMIN_READONLY_TOKEN_FILE', 400, `admin.readOnlyTokenFile: cannot read ${file}: ${(err as Error).message}`);
-    }
-    if (token === '') throw new CutoverError('ADMIN_READONLY_TOKEN_FILE', 400, `admin.readOnlyTokenFile: ${file} is empty`);
+    token = readTokenFile(pathFromConfig(configFile, config.admin.readOnlyTokenFile), 'admin.readOnlyTokenFile');
   }
   if (token === undefined) return undefined;
   if (adminToken === undefined) {
-    throw new CutoverError('ADMIN_READONLY_TOKEN', 400, `${where} is set but no admin token is: set CUTOVER_ADMIN_TOKEN or admin.tokenFile too (the read-only token is a second, weaker token)`);
+    throw new CutoverError('read_only_token', `${where} is set but no admin token is: set CUTOVER_ADMIN_TOKEN or admin.tokenFile too (the read-only token is a second, weaker token)`);
   }
-  if (token === adminToken) throw new CutoverError('ADMIN_READONLY_TOKEN', 400, `${where} is the same as the admin token: a read-only token must differ from it`);
+  if (token === adminToken) throw new CutoverError('read_only_token', `${where} is the same as the admin token: a read-only token must differ from it`);
   return token;
 }

@@ -3,6 +3,7 @@
 // secret, so it loads without the token; it then asks for the token and sends it as a bearer
 // header on every call (never in a URL or a cookie). Every URL in the page is relative, so it
 // works behind kubectl port-forward or a path prefix.
+import { errorBody, statusOf } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +65,7 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps, opts: {
     }
     app.get(path, async (_req, reply) => {
       securityHeaders(reply).header('cache-control', path === '/dashboard' ? 'no-store' : 'no-cache');
-      if (!body) return reply.code(500).send({ error: { code: 'dashboard_missing', message: `${file} is missing from this installation: reinstall the package (its "dashboard" folder and the uplot dependency)` } });
+      if (!body) return reply.code(statusOf('dashboard_missing')).send(errorBody('dashboard_missing', `${file} is missing from this installation: reinstall the package (its "dashboard" folder and the uplot dependency)`));
       return reply.header('content-type', type).send(body);
     });
   }

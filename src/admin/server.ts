@@ -1,9 +1,9 @@
 // The admin listener: fastify on its own port. Auth, JSON errors that say what to send, and the
 // route modules; the routes are thin and call control/ or read stats/.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isLoopback } from '../config/net.js';
-import { ConfigError, CutoverError } from '../errors.js';
+import { ConfigError, CutoverError, errorBody, statusOf, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerApiRoutes, type AdminDeps } from './routes.js';
 import { markReadOnly, SAFE_METHODS } from './access.js';
@@ -41,7 +41,7 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new CutoverError('invalid_json', 400, 'the body is not valid JSON; send a JSON object'), undefined);
+      done(new CutoverError('invalid_json', 'the body is not valid JSON; send a JSON object'), undefined);
     }
   });
 
@@ -62,9 +62,7 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
       // The dashboard's own page (same origin, loopback Host) may write: no other page can send that Origin.
       const sameOrigin = req.headers.origin === `http://${req.headers.host}`;
       if ((req.headers.origin !== undefined && !sameOrigin) || !isLoopback(host)) {
-        return reply.code(403).send({
-          error: { code: 'forbidden_origin', message: 'without an admin token, only local non-browser clients (curl, the CLI) may use the admin API; set CUTOVER_ADMIN_TOKEN to allow others' },
-        });
+        return refuse(reply, 'forbidden_origin', 'without an admin token, only local non-browser clients (curl, the CLI) may use the admin API; set CUTOVER_ADMIN_TOKEN to allow others');
       }
     });
   }
@@ -79,23 +77,23 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
         if (readOnly !== undefined && authorized(req, readOnly)) {
           markReadOnly(req);
           if (SAFE_METHODS.has(req.method)) return;
-          return reply.code(403).send({ error: { code: 'read_only', message: 'this token is the read-only one: it may read, not change anything; use the admin token (CUTOVER_ADMIN_TOKEN) to change traffic' } });
+          return refuse(reply, 'read_only');
         }
         reply.header('www-authenticate', 'Bearer realm="cutover"');
-        return reply.code(401).send({ error: { code: 'unauthorized', message: 'send the admin token as "Authorization: Bearer <token>" (CUTOVER_ADMIN_TOKEN)' } });
+        return refuse(reply, 'unauthorized');
       }
     });
   }
 
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: { code: 'not_found', message: `no admin endpoint ${req.method} ${req.url.split('?')[0]}; see GET /api/v1/status and the README's admin API` } });
+    refuse(reply, 'not_found', `no admin endpoint ${req.method} ${req.url.split('?')[0]}; see GET /api/v1/status and the README's admin API`);
   });
 
   app.setErrorHandler((err: FastifyError | CutoverError, req, reply) => {
     if (err instanceof ConfigError) {
-      return reply.code(400).send({ error: { code: 'config_invalid', message: `the config file is invalid; nothing changed: ${err.issues.join('; ')}`, issues: err.issues } });
+      return refuse(reply, 'config_invalid', `the config file is invalid; nothing changed: ${err.issues.join('; ')}`, { issues: err.issues });
     }
-    if (err instanceof CutoverError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof CutoverError) return reply.code(err.status).send(errorBody(err.code, err.message));
     const fe = err as FastifyError;
     if (fe.validation) return reply.code(400).send({ error: validationMessage(fe, req) });
     const status = fe.statusCode ?? 500;
@@ -140,4 +138,9 @@ function validationMessage(err: FastifyError, req: FastifyRequest): { code: stri
   if (field === '') return { code: 'bad_request', message: `the ${where} must be a JSON object; ${what}` };
   const description = schema?.properties?.[field.split('.')[0]]?.description;
   return { code: 'bad_request', field, message: description ? `${field} must be ${description}` : `${field} ${v.message}` };
+}
+
+/** An error answer from the one table (src/errors.ts): its status, its code, a message that says what to send. */
+function refuse(reply: FastifyReply, code: ErrorCode, message?: string, detail?: Record<string, unknown>): FastifyReply {
+  return reply.code(statusOf(code)).send(errorBody(code, message, detail));
 }

@@ -1,9 +1,10 @@
 // The CLI's side of the admin API: where it is (--admin, --config FILE, CUTOVER_ADMIN_URL), one
 // request, the API's own error message on failure.
+import { pathFromConfig, readTokenFile } from '../config/secrets.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
-import { CutoverError } from '../errors.js';
+import { CutoverError, type ErrorCode } from '../errors.js';
 
 export interface AdminTarget {
   url: string;
@@ -23,19 +24,14 @@ export function adminTarget(opts: { admin?: string; config?: string } | string |
   let token = envToken === '' ? undefined : envToken;
   if (o.config !== undefined) {
     const { config, file } = loadConfigFile(o.config);
-    if (!config.admin.enabled) throw new CutoverError('admin_disabled', 400, `${file}: admin.enabled is false, there is no admin API to talk to`);
+    if (!config.admin.enabled) throw new CutoverError('admin_disabled', `${file}: admin.enabled is false, there is no admin API to talk to`);
     if (url === undefined) {
-      if (config.admin.port === 0) throw new CutoverError('admin_port_unknown', 400, `${file}: admin.port is 0 (any free port); give the address with --admin URL`);
+      if (config.admin.port === 0) throw new CutoverError('admin_port_unknown', `${file}: admin.port is 0 (any free port); give the address with --admin URL`);
       const host = ['0.0.0.0', '::', ''].includes(config.admin.host) ? '127.0.0.1' : config.admin.host;
       url = `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`;
     }
     if (token === undefined && config.admin.tokenFile !== undefined) {
-      const tokenFile = resolve(dirname(file), config.admin.tokenFile);
-      try {
-        token = readFileSync(tokenFile, 'utf8').trim() || undefined;
-      } catch (err) {
-        throw new CutoverError('admin_token_file', 400, `admin.tokenFile: cannot read ${tokenFile}: ${(err as Error).message}`);
-      }
+      token = readTokenFile(pathFromConfig(file, config.admin.tokenFile), 'admin.tokenFile');
     }
   }
   return { url: (url ?? process.env.CUTOVER_ADMIN_URL ?? 'http://127.0.0.1:9901').replace(/\/+$/, ''), token };
@@ -50,7 +46,7 @@ export async function callAdmin<T = unknown>(target: AdminTarget, method: string
     res = await fetch(target.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(3_700_000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CutoverError('admin_unreachable', 503, `cannot reach the admin API at ${target.url} (${cause}); is cutover running? (--admin URL, --config FILE or CUTOVER_ADMIN_URL)`);
+    throw new CutoverError('admin_unreachable', `cannot reach the admin API at ${target.url} (${cause}); is cutover running? (--admin URL, --config FILE or CUTOVER_ADMIN_URL)`);
   }
   const text = await res.text();
   let json: unknown;
@@ -61,7 +57,7 @@ export async function callAdmin<T = unknown>(target: AdminTarget, method: string
   }
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new CutoverError(e?.code ?? 'admin_error', res.status, e?.message ?? `${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
+    throw new CutoverError((e?.code ?? 'internal_error') as ErrorCode, e?.message ?? `${res.status} ${res.statusText}: ${text.slice(0, 200)}`, res.status);
   }
   return json as T;
 }

@@ -16,7 +16,7 @@ export const dashboardCommands: Record<string, Command> = {
     async run(v) {
       if (v.config !== undefined) {
         const { config, file } = loadConfigFile(String(v.config));
-        if (!config.admin.dashboard) throw new CutoverError('dashboard_disabled', 400, `${file}: admin.dashboard is false, the admin listener serves no dashboard`);
+        if (!config.admin.dashboard) throw new CutoverError('dashboard_disabled', `${file}: admin.dashboard is false, the admin listener serves no dashboard`);
       }
       const target = targetOf(v);
       const url = `${target.url}/dashboard`;

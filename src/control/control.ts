@@ -19,7 +19,7 @@ export class Control extends ControlKeeper {
   /** Set the candidate percentage of one route, or of every route when `route` is undefined (rounded to 0.0001 %). */
   setSplit(requested: number, by: By & { route?: string }): Applied {
     if (typeof requested !== 'number' || !Number.isFinite(requested) || requested < 0 || requested > 100) {
-      throw new CutoverError('invalid_percent', 400, `candidatePercent must be a number from 0 to 100, got ${JSON.stringify(requested)}`);
+      throw new CutoverError('invalid_percent', `candidatePercent must be a number from 0 to 100, got ${JSON.stringify(requested)}`);
     }
     const percent = roundPercent(requested);
     this.known(by.route);
@@ -28,7 +28,6 @@ export class Control extends ControlKeeper {
     if (latched.length > 0) {
       throw new CutoverError(
         'guard_latched',
-        409,
         `the guard reverted ${latched.join(', ')} and is latched; re-arm it first (POST /api/v1/guard/rearm or cutover guard rearm), then set the split`,
       );
     }
@@ -126,7 +125,7 @@ export class Control extends ControlKeeper {
     const to = t.percent === undefined ? undefined : roundPercent(t.percent);
     const raises = to !== undefined && to > split.percent;
     if ((raises || t.state.status === 'running') && this.latches.has(route)) {
-      throw new CutoverError('guard_latched', 409, `the guard reverted ${route} and is latched; re-arm it first (cutover guard rearm --route ${route}), then start the ramp`);
+      throw new CutoverError('guard_latched', `the guard reverted ${route} and is latched; re-arm it first (cutover guard rearm --route ${route}), then start the ramp`);
     }
     const prev = this.ramps.get(route);
     const put = this.putRamp(route, t.state, by.source, by.reason);

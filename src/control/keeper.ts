@@ -119,7 +119,7 @@ export class ControlKeeper {
   }
 
   protected known(route: string | undefined): void {
-    if (route !== undefined && !this.splits.has(route)) throw new CutoverError('unknown_route', 404, `no route named "${route}"; routes are: ${this.routes().join(', ')}`);
+    if (route !== undefined && !this.splits.has(route)) throw new CutoverError('unknown_route', `no route named "${route}"; routes are: ${this.routes().join(', ')}`);
   }
 
   /** Move one route's split, recorded; the undo puts it back unless it changed again since. */

@@ -99,7 +99,7 @@ export class Fleet implements FiguresSource {
       this.deps.logger.info({ store: this.store.name, replica: this.replica, generation: this.store.generation, found: loaded.kind }, 'fleet: shared state read');
       return loaded;
     } catch (err) {
-      if ((err instanceof CutoverError && err.code === 'STATE_TOO_NEW') || !optional) {
+      if ((err instanceof CutoverError && err.code === 'state_too_new') || !optional) {
         await this.store.close(); // refusing to start: stop reconnecting, so the process can exit
         throw err;
       }

@@ -2,6 +2,7 @@
 // backpressure and nothing buffered. One Exchange object per request is the undici dispatch
 // handler; it is in the series' in-flight set while it runs and records its outcome, with
 // everything known about it, exactly once at the end.
+import type { ErrorCode } from '../errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { BackendName } from '../config/schema.js';
@@ -18,7 +19,7 @@ type Controller = Dispatcher.DispatchController;
 
 export { errorKind };
 
-const FAILURE: Record<ErrorKind, { status: number; code: string; message: string }> = {
+const FAILURE: Record<ErrorKind, { status: number; code: ErrorCode; message: string }> = {
   refused: { status: 502, code: 'upstream_refused', message: 'every node of the backend refused the connection' },
   reset: { status: 502, code: 'upstream_reset', message: 'the backend closed the connection before responding' },
   timeout: { status: 504, code: 'upstream_timeout', message: 'the backend did not respond in time' },
@@ -229,7 +230,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
    * broken framing): answered by cutover, counted apart, never against the backend; the upstream
    * request is abandoned.
    */
-  refuse(status: number, code: string, message: string): void {
+  refuse(status: number, code: ErrorCode, message: string): void {
     if (this.outcome !== '') return;
     this.series.inFlight.delete(this.flight);
     this.outcome = 'refused-by-cutover';

@@ -1,5 +1,6 @@
 // Responses cutover writes itself: JSON errors with a stable code.
 import type { ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors.js';
 
 export interface ErrorDetail {
   backend?: string;
@@ -11,7 +12,7 @@ export interface ErrorDetail {
 export function sendError(
   res: ServerResponse,
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   detail: ErrorDetail = {},
   headers: Record<string, string> = {},

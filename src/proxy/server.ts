@@ -1,5 +1,6 @@
 // The data plane: a node:http server. Per request: maintenance check, route match, one split
 // decision, dispatch to a node of the chosen cluster. Nothing else runs here.
+import type { ErrorCode } from '../errors.js';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Server, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -129,7 +130,7 @@ export class ProxyServer {
   };
 
   /** An answer cutover gives itself, without a backend: counted per route ('' when none matched). */
-  private answer(res: ServerResponse, route: string, status: number, code: string, message: string, headers?: Record<string, string>): void {
+  private answer(res: ServerResponse, route: string, status: number, code: ErrorCode, message: string, headers?: Record<string, string>): void {
     this.stats.answer(route, status);
     sendError(res, status, code, message, {}, headers);
   }

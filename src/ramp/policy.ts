@@ -39,7 +39,6 @@ function end(state: RampState, status: 'done' | 'failed' | 'aborted', now: numbe
 const notRunning = (route: string, state: RampState | undefined) =>
   new CutoverError(
     'ramp_not_running',
-    409,
     state
       ? `the ramp on ${route} is ${state.status}${state.reason ? ` (${state.reason})` : ''}; start a new one with cutover ramp start --route ${route}`
       : `no ramp was started on ${route}; start one with cutover ramp start --route ${route}`,

@@ -128,9 +128,9 @@ export class RampRunner {
     let routes = by.route === undefined ? [...this.plans.keys()] : [by.route];
     if (by.route !== undefined && !this.plans.has(by.route)) {
       const known = this.deps.control.routes().includes(by.route);
-      throw new CutoverError(known ? 'ramp_not_configured' : 'unknown_route', known ? 409 : 404, known ? `route ${by.route} has no ramp in the config (routes[].ramp)` : `no route named "${by.route}"`);
+      throw new CutoverError(known ? 'ramp_not_configured' : 'unknown_route', known ? `route ${by.route} has no ramp in the config (routes[].ramp)` : `no route named "${by.route}"`);
     }
-    if (routes.length === 0) throw new CutoverError('ramp_not_configured', 409, 'no route has a ramp in the config (routes[].ramp)');
+    if (routes.length === 0) throw new CutoverError('ramp_not_configured', 'no route has a ramp in the config (routes[].ramp)');
     // A promote "from step n" is idempotent: once the ramp has left step n, a repeat changes nothing.
     if (cmd === 'promote' && by.fromStep !== undefined) routes = routes.filter((r) => this.deps.control.ramp(r)?.step === by.fromStep! - 1);
     const now = this.clock();

@@ -116,7 +116,7 @@ export class RedisStateStore implements StateStore<PersistedState> {
     } catch (err) {
       // The first error says why (ECONNREFUSED, ENOTFOUND); later ones only "Connection is closed".
       const why = this.lastError ?? (err as Error).message;
-      throw new CutoverError('REDIS_UNREACHABLE', 400, `state.redis.url: cannot reach ${safeUrl(this.opts.url)}: ${why}`);
+      throw new CutoverError('redis_unreachable', `state.redis.url: cannot reach ${safeUrl(this.opts.url)}: ${why}`);
     }
   }
 
@@ -128,8 +128,7 @@ export class RedisStateStore implements StateStore<PersistedState> {
     const version = meta === undefined ? STATE_VERSION : Number((JSON.parse(meta) as { version: unknown }).version);
     if (version > STATE_VERSION) {
       throw new CutoverError(
-        'STATE_TOO_NEW',
-        400,
+        'state_too_new',
         `state.redis: the state under key "${this.opts.key}" was written by a newer cutover (state version ${version}; this one understands ${STATE_VERSION}). Upgrade this replica, or use another state.redis.key; it is never overwritten.`,
       );
     }
@@ -154,7 +153,7 @@ export class RedisStateStore implements StateStore<PersistedState> {
       // A refusal by the script (a stale leader, a newer state) is an answer, not an outage.
       if (e.name !== 'ReplyError') this.failed(e);
       else if (e.message.startsWith('NEWER_VERSION')) {
-        throw new CutoverError('STATE_TOO_NEW', 409, `a newer cutover wrote the state under key "${this.opts.key}" (${e.message}); this replica does not overwrite it`);
+        throw new CutoverError('state_too_new', `a newer cutover wrote the state under key "${this.opts.key}" (${e.message}); this replica does not overwrite it`);
       }
       throw e;
     }

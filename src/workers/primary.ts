@@ -153,7 +153,7 @@ export class Primary {
     const n = workerCount(this.config);
     this.proxyAddress = await this.pool.start(n).catch(async (err: Error) => {
       await this.close(0);
-      throw new CutoverError('WORKERS_FAILED', 500, `the workers did not start: ${err.message}`);
+      throw new CutoverError('workers_failed', `the workers did not start: ${err.message}`);
     });
     this.logger.info({ address: `http://${hostPort(this.proxyAddress)}`, workers: n, pids: this.pool.serving().map((m) => m.pid) }, 'proxy listening');
     if (this.fleet) await this.fleet.start(() => ({ ...this.pool.wire(), totals: this.mergedTotals() }));
@@ -214,7 +214,7 @@ export class Primary {
 
   /** SIGHUP and POST /api/v1/config/reload: the primary loads and checks the file, every worker applies it. */
   async reload(by: ReloadBy): Promise<ReloadResult> {
-    if (!this.options.configFile) throw new CutoverError('NO_CONFIG_FILE', 409, 'this process was not started from a config file; nothing to reload');
+    if (!this.options.configFile) throw new CutoverError('no_config_file', 'this process was not started from a config file; nothing to reload');
     const { config: next } = loadConfigFile(this.options.configFile);
     const prev = this.config;
     const { effective, warnings } = effectiveConfig(prev, next, true);
@@ -235,8 +235,8 @@ export class Primary {
    * primary's own listeners and store (listen, admin, state: a stop and start).
    */
   async restart(by: { source: Source; reason?: string }) {
-    if (this.shuttingDown) throw new CutoverError('shutting_down', 409, 'cutover is shutting down; nothing to restart');
-    if (this.restarting) throw new CutoverError('restart_in_progress', 409, 'a restart is under way; GET /api/v1/status shows the workers');
+    if (this.shuttingDown) throw new CutoverError('shutting_down', 'cutover is shutting down; nothing to restart');
+    if (this.restarting) throw new CutoverError('restart_in_progress', 'a restart is under way; GET /api/v1/status shows the workers');
     this.restarting = true;
     const prev = this.config;
     try {
@@ -256,7 +256,7 @@ export class Primary {
       const drainMs = effective.shutdownDrainSeconds * 1000;
       const r = await this.pool.replaceAll(workerCount(effective), drainMs, graceMs).catch((err: Error) => {
         this.config = prev;
-        throw new CutoverError('restart_failed', 500, `the new workers did not start; the old ones keep serving: ${err.message}`);
+        throw new CutoverError('restart_failed', `the new workers did not start; the old ones keep serving: ${err.message}`);
       });
       this.applyControlPlane(effective);
       const pids = (ms: Member[]) => ms.map((m) => m.pid);
