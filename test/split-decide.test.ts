@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, cookieValue, decide, interleaveNext, newInterleave, parseOverride, stickyBackend } from '../src/split/decide.js';
+import { bucketOf, cookieValue, decide, interleaveNext, newInterleave, stickyBackend } from '../src/split/decide.js';
 
 const share = (n: number, pick: (i: number) => string) => {
   let c = 0;
@@ -59,10 +59,7 @@ describe('split decisions', () => {
     for (const x of a) expect(x >= 0 && x < 10_000).toBe(true);
   });
 
-  it('parses override values and cookies', () => {
-    expect(parseOverride('Candidate ')).toBe('candidate');
-    expect(parseOverride('legacy')).toBe('legacy');
-    expect(parseOverride('new')).toBeUndefined();
+  it('parses cookies', () => {
     expect(cookieValue('a=1; session=abc; b=2', 'session')).toBe('abc');
     expect(cookieValue('session="q"', 'session')).toBe('q');
     expect(cookieValue('xsession=1', 'session')).toBeUndefined();

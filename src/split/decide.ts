@@ -65,12 +65,6 @@ export function interleaveNext(state: Interleave, percent: number): BackendName 
   return 'legacy';
 }
 
-/** The override header's value, parsed. */
-export function parseOverride(value: string): BackendName | undefined {
-  const v = value.trim().toLowerCase();
-  return v === 'legacy' || v === 'candidate' ? v : undefined;
-}
-
 /** Value of one cookie in a Cookie header, without building a map of all of them. */
 export function cookieValue(header: string, name: string): string | undefined {
   let start = 0;
