@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RoutePolicy } from '../src/guard/policy.js';
 import type { Figures } from '../src/guard/rules.js';
-import { judgeHold, moreNeeded } from '../src/ramp/evidence.js';
+import { moreNeeded } from '../src/guard/bounds.js';
+import { judgeHold } from '../src/ramp/evidence.js';
 import { planOf, rampProblems } from '../src/ramp/plan.js';
 import { breachAction, command, decide, type RampState } from '../src/ramp/policy.js';
 

@@ -74,3 +74,27 @@ export function quantileRanks(n: number, q: number, confidence: number): { lower
   const upper = Math.ceil(n * q + z * sd) + 1;
   return { lower: Math.max(1, lower), upper: upper > n ? Infinity : upper };
 }
+
+/** The most requests asked for in a "needs ~N more" message; beyond it the rule cannot pass at this rate. */
+const MAX_NEEDED = 10_000_000;
+
+/**
+ * How many more events-free trials make the upper bound of x / n fall below `threshold`
+ * (undefined when no number of them would, within MAX_NEEDED).
+ */
+export function moreNeeded(x: number, n: number, threshold: number, confidence: number, minRequests: number): number | undefined {
+  const ok = (m: number) => m >= minRequests && m > 0 && proportionBounds(x, m, confidence).upper < threshold;
+  if (ok(n)) return 0;
+  let hi = Math.max(n + 1, minRequests, 1);
+  while (!ok(hi)) {
+    hi *= 2;
+    if (hi > MAX_NEEDED) return undefined;
+  }
+  let lo = n;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - n;
+}

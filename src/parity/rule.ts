@@ -2,7 +2,7 @@
 // mismatched / compared, learned noise already excluded by the comparison. Breach when the lower
 // bound is past the threshold, healthy when the upper bound is inside it, else not enough
 // evidence, with how many more comparisons (all matching) would make it conclusive. Pure.
-import { proportionBounds } from '../guard/bounds.js';
+import { moreNeeded, proportionBounds } from '../guard/bounds.js';
 import type { Outcome, RuleContext, RuleResult } from '../guard/rules.js';
 
 export interface MismatchFigures {
@@ -17,9 +17,6 @@ export type MismatchRuleResult = Omit<RuleResult, 'rule'> & {
   needed: number | null;
 };
 
-/** The most comparisons asked for; beyond it the rule cannot pass at this rate. */
-const MAX_NEEDED = 10_000_000;
-
 const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.001 ? 3 : 1)} %`;
 
 export function judgeMismatchRate(f: MismatchFigures, limit: number, ctx: RuleContext, windowSeconds = 0): MismatchRuleResult {
@@ -27,33 +24,15 @@ export function judgeMismatchRate(f: MismatchFigures, limit: number, ctx: RuleCo
   const x = f.mismatched;
   const base = { rule: 'maxMismatchRate' as const, windowSeconds, n, x, inFlight: 0, threshold: limit, limit, confidence: ctx.confidence };
   if (n < ctx.minRequests || n === 0) {
-    const needed = moreMatching(x, n, limit, ctx);
+    const needed = (moreNeeded(x, n, limit, ctx.confidence, ctx.minRequests) ?? null);
     return { ...base, outcome: 'inconclusive', observed: n === 0 ? 0 : x / n, lower: 0, upper: 1, needed,
       message: `${n} comparisons, fewer than minRequests ${ctx.minRequests}${needed === null ? '' : `; needs ~${needed} more without a mismatch`}` };
   }
   const b = proportionBounds(x, n, ctx.confidence);
   const outcome: Outcome = b.lower > limit ? 'breach' : b.upper < limit || (limit === 0 && b.upper === 0) ? 'healthy' : 'inconclusive';
-  const needed = outcome === 'inconclusive' ? moreMatching(x, n, limit, ctx) : 0;
+  const needed = outcome === 'inconclusive' ? (moreNeeded(x, n, limit, ctx.confidence, ctx.minRequests) ?? null) : 0;
   const range = outcome === 'inconclusive' ? `${pct(b.lower)}..${pct(b.upper)}` : `${outcome === 'breach' ? 'at least' : 'at most'} ${pct(outcome === 'breach' ? b.lower : b.upper)}`;
   const more = outcome !== 'inconclusive' ? '' : needed === null ? '; at this rate it cannot pass' : `; needs ~${needed} more comparisons without a mismatch`;
   return { ...base, outcome, observed: x / n, lower: b.lower, upper: b.upper, needed,
     message: `mismatch rate ${pct(x / n)} (${x} of ${n} comparisons, noise excluded); at ${pct(ctx.confidence)} confidence ${range}, threshold ${pct(limit)}${more}` };
-}
-
-/** Fewest further matching comparisons m for which x / (n + m) is judged healthy. */
-function moreMatching(x: number, n: number, limit: number, ctx: RuleContext): number | null {
-  const ok = (t: number) => t >= ctx.minRequests && t > 0 && proportionBounds(x, t, ctx.confidence).upper < limit;
-  if (ok(n)) return 0;
-  let hi = Math.max(n + 1, ctx.minRequests, 1);
-  while (!ok(hi)) {
-    hi *= 2;
-    if (hi > MAX_NEEDED) return null;
-  }
-  let lo = n;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ok(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi - n;
 }

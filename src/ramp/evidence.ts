@@ -4,7 +4,7 @@
 // low traffic; a whole hold can. Pure.
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import { proportionBounds } from '../guard/bounds.js';
+import { moreNeeded, proportionBounds } from '../guard/bounds.js';
 import { countAbove, distributionOf } from '../guard/figures.js';
 import { judgeRule, type RoutePolicy } from '../guard/policy.js';
 import { RULE_NAMES, type Figures, type RuleResult, type WindowFigures } from '../guard/rules.js';
@@ -95,30 +95,6 @@ export function holdFigures(t: Totals, slowMs: number | null, inFlightMs: number
     timeoutMs,
     latency: distributionOf(h),
   };
-}
-
-/** The most requests asked for in a "needs ~N more" message; beyond it the rule cannot pass at this rate. */
-const MAX_NEEDED = 10_000_000;
-
-/**
- * How many more events-free trials make the upper bound of x / n fall below `threshold`
- * (undefined when no number of them would, within MAX_NEEDED).
- */
-export function moreNeeded(x: number, n: number, threshold: number, confidence: number, minRequests: number): number | undefined {
-  const ok = (m: number) => m >= minRequests && proportionBounds(x, m, confidence).upper < threshold;
-  if (ok(n)) return 0;
-  let hi = Math.max(n + 1, minRequests, 1);
-  while (!ok(hi)) {
-    hi *= 2;
-    if (hi > MAX_NEEDED) return undefined;
-  }
-  let lo = n;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ok(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi - n;
 }
 
 /** The enabled rules judged over the hold, each with what it still lacks. */
