@@ -1,14 +1,11 @@
 // The one place that creates and wires every component. Returns something you can start and close.
-import { pathFromConfig, readTokenFile } from './config/secrets.js';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createAdminServer } from './admin/server.js';
 import { readOnlyToken } from './admin/access.js';
 import { liveFromStats } from './admin/events.js';
 import { loadConfigFile } from './config/load.js';
-import { isLoopback } from './config/net.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './config/reload.js';
 import type { Config } from './config/schema.js';
 import { Control, type Saved } from './control/control.js';
@@ -18,21 +15,23 @@ import { CutoverError } from './errors.js';
 import { GuardRunner } from './guard/runner.js';
 import { recordingThresholds } from './guard/thresholds.js';
 import { RampRunner } from './ramp/runner.js';
-import { buildReport, type Report } from './report/build.js';
+import { type Report } from './report/build.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, unscrapedMetrics, type Metrics } from './metrics/metrics.js';
 import { ProxyServer } from './proxy/server.js';
 import type { NodeEvent } from './proxy/cluster.js';
 import { discoveryReady } from './proxy/discovery.js';
 import { clusterDiscovery, nodeHealth, nodeHealthReporter } from './proxy/node-health.js';
-import { compileOverride, type OverrideRule } from './proxy/override.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { FileStateStore } from './state/file-store.js';
 import { Fleet } from './fleet/fleet.js';
-import type { RouteTotals } from './fleet/snapshots.js';
-import { Stats, type RouteStats } from './stats/store.js';
+import { Stats } from './stats/store.js';
+import type { DataPlaneView } from './admin/deps.js';
+import { adminToken, checkAdminProtected, fleetConfigured, hostPort, overrideRule, rampTotals, reportOf, requestsServed, stateFilePath, VERSION } from './setup.js';
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export type { DataPlaneView } from './admin/deps.js';
+export { startupProblems, VERSION } from './setup.js';
+
 
 export type { ReloadResult };
 
@@ -56,18 +55,6 @@ export interface AppOptions {
    * admin listener; its control state comes from the primary and its guard only records.
    */
   role?: 'single' | 'worker';
-}
-
-/** What the admin API shows of the data plane (one process, or the workers merged). */
-export interface DataPlaneView {
-  windowSeconds: number;
-  inFlight: number;
-  routes: Record<string, RouteStats>;
-  nodes: unknown;
-  /** Each backend's DNS discovery (state, last refresh, errors); null for a static cluster. */
-  discovery?: unknown;
-  /** With workers: each worker, its pid and what it served. */
-  workers?: unknown;
 }
 
 export class App {
@@ -338,107 +325,4 @@ export class App {
 
 export async function startApp(options: AppOptions): Promise<App> {
   return new App(options).start();
-}
-
-/** Requests the split sent to a backend since this process started (forced ones left out). */
-export function requestsServed(stats: Stats): number {
-  let n = 0;
-  for (const v of stats.views()) if (!v.forced) n += v.cumulative.counters.requests;
-  return n;
-}
-
-export function hostPort(a: AddressInfo): string {
-  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
-
-
-function unprotectedAdmin(config: Config): CutoverError {
-  return new CutoverError(
-    'admin_unprotected',
-    `admin.host is ${config.admin.host}, which is not loopback, and no admin token is set: anyone who can reach it could move traffic. Set CUTOVER_ADMIN_TOKEN or admin.tokenFile, or bind admin.host to 127.0.0.1.`,
-  );
-}
-
-/** Cumulative snapshots of the routes whose ramp is under way, for the fleet's leader to judge holds on. */
-export function rampTotals(control: Control, stats: Stats): Record<string, RouteTotals> | undefined {
-  let out: Record<string, RouteTotals> | undefined;
-  for (const route of control.routes()) {
-    const r = control.ramp(route);
-    if (r?.status !== 'running' && r?.status !== 'paused') continue;
-    const s = stats.routeSnapshot(route);
-    (out ??= {})[route] = { legacy: s.legacy.cumulative, candidate: s.candidate.cumulative };
-  }
-  return out;
-}
-
-/** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */
-export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number): Report {
-  return buildReport({
-    generatedAt: new Date().toISOString(),
-    windowSeconds: view.windowSeconds,
-    sinceStartSeconds: (Date.now() - startedAt) / 1000,
-    config: config.report,
-    routes: config.routes.flatMap((r) => {
-      const figures = view.routes[r.name];
-      return figures ? [{ name: r.name, candidatePercent: control.percent(r.name) ?? 0, ...figures }] : [];
-    }),
-  });
-}
-
-/** A non-loopback admin listener without a token would let anyone who reaches it move traffic. */
-export function checkAdminProtected(config: Config, token: string | undefined): void {
-  if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined) throw unprotectedAdmin(config);
-}
-
-/**
- * What start would refuse in a config that the schema accepts: an unprotected admin listener, an
- * unreadable token file. `cutover validate` lists these with the schema's problems.
- */
-export function startupProblems(config: Config, configFile: string | undefined): string[] {
-  const out: string[] = [];
-  let token: string | undefined;
-  try {
-    token = adminToken(config, configFile);
-  } catch (err) {
-    out.push((err as Error).message);
-  }
-  if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined && !out.length) out.push(unprotectedAdmin(config).message);
-  try {
-    overrideRule(config, configFile);
-  } catch (err) {
-    out.push((err as Error).message);
-  }
-  return out;
-}
-
-export function adminToken(config: Config, configFile: string | undefined): string | undefined {
-  const env = process.env.CUTOVER_ADMIN_TOKEN;
-  if (env !== undefined && env.trim() !== '') return env.trim();
-  if (config.admin.tokenFile === undefined) return undefined;
-  return readTokenFile(pathFromConfig(configFile, config.admin.tokenFile), 'admin.tokenFile');
-}
-
-/** Fleet mode is on when state.redis names a URL, or CUTOVER_REDIS_URL is set. */
-export function fleetConfigured(config: Config): boolean {
-  const env = process.env.CUTOVER_REDIS_URL?.trim();
-  return (env !== undefined && env !== '') || config.state.redis?.url !== undefined;
-}
-
-/** The override header's rule: undefined when it is off; the token from CUTOVER_OVERRIDE_TOKEN or overrideAuth.tokenFile. */
-export function overrideRule(config: Config, configFile: string | undefined): OverrideRule | undefined {
-  if (config.overrideHeader === false) return undefined;
-  const auth = config.overrideAuth;
-  const fromEnv = process.env.CUTOVER_OVERRIDE_TOKEN?.trim();
-  let token = fromEnv === '' ? undefined : fromEnv;
-  if (token === undefined && auth?.tokenFile !== undefined) {
-    token = readTokenFile(pathFromConfig(configFile, auth.tokenFile), 'overrideAuth.tokenFile');
-  }
-  return compileOverride(config.overrideHeader, token, auth?.clients);
-}
-
-/** state.file, else cutover-state.json beside the config file; no file when there is no config file. */
-export function stateFilePath(config: Config, configFile: string | undefined): string | undefined {
-  const base = configFile ? dirname(configFile) : process.cwd();
-  if (config.state.file !== undefined) return resolve(base, config.state.file);
-  return configFile ? resolve(base, 'cutover-state.json') : undefined;
 }

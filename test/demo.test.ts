@@ -27,7 +27,7 @@ it('runs the demo: the ramp starts, a table every tick, the revert with its reas
   expect(app.control.ramp('default')?.status).toBe('failed');
   expect(totals.legacy.requests + totals.candidate.requests).toBeGreaterThan(500);
   // The closing summary is the scorecard, and no log line got in between.
-  expect(text).toMatch(/migration scorecard: overall (WORSE|NOT ENOUGH DATA)/);
+  expect(text).toMatch(/migration scorecard: does the candidate meet our criteria\? CRITERIA (MISSED|NOT ENOUGH DATA)/);
   expect(report.routes.map((r) => r.name)).toEqual(['users', 'default']);
   expect(text).not.toMatch(/"level":/);
 }, 30_000);

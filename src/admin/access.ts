@@ -2,8 +2,6 @@
 // everything, changes nothing), or nobody in particular when no token is configured (the listener
 // is then loopback-only). The page asks the event stream's hello which one it is, to hide actions.
 import { pathFromConfig, readTokenFile } from '../config/secrets.js';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { CutoverError } from '../errors.js';

@@ -1,7 +1,7 @@
 // Admin endpoints. Each is thin: validate (JSON schema), call control/, answer with the result
 // once the change is on disk (see answer() for what is said when it cannot be).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DataPlaneView } from '../app.js';
+import type { DataPlaneView } from '../admin/deps.js';
 import type { RouteConfig } from '../config/schema.js';
 import type { Control, Saved, Source } from '../control/control.js';
 import type { RampRunner } from '../ramp/runner.js';

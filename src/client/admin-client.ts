@@ -1,8 +1,6 @@
 // The CLI's side of the admin API: where it is (--admin, --config FILE, CUTOVER_ADMIN_URL), one
 // request, the API's own error message on failure.
 import { pathFromConfig, readTokenFile } from '../config/secrets.js';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { CutoverError, type ErrorCode } from '../errors.js';
 

@@ -3,7 +3,7 @@
 // (prom-client's AggregatorRegistry, each metric by its aggregator: counters summed, the control
 // plane's gauges taken once). Pure apart from the AggregatorRegistry call.
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { DataPlaneView } from '../app.js';
+import type { DataPlaneView } from '../admin/deps.js';
 import { BACKENDS } from '../config/schema.js';
 import { mergeSnapshots } from '../stats/snapshot.js';
 import type { BackendStats, RouteStats } from '../stats/store.js';

@@ -3,7 +3,7 @@
 // support, node's own internal messages) are never mistaken for ours.
 import type { AddressInfo } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { DataPlaneView } from '../app.js';
+import type { DataPlaneView } from '../admin/deps.js';
 import type { Config } from '../config/schema.js';
 import type { PersistedState } from '../control/persisted.js';
 import type { GuardSnapshot } from '../fleet/snapshots.js';
