@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { registerEvents, type LiveView } from './events.js';
-import type { AdminDeps } from './routes.js';
+import type { AdminDeps } from './deps.js';
 
 const ASSETS = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 const require = createRequire(import.meta.url);

@@ -10,7 +10,7 @@ import type { Change, Control } from '../control/control.js';
 import type { Report } from '../report/build.js';
 import type { Stats } from '../stats/store.js';
 import { accessOf } from './access.js';
-import type { AdminDeps } from './routes.js';
+import type { AdminDeps } from './deps.js';
 
 /** Seconds of per-second points kept for the charts (and sent to a page when it connects). */
 export const SERIES_SECONDS = 600;

@@ -2,7 +2,8 @@
 // transition (ramp/policy.ts) and control/ applies and persists it; the answer waits for the write.
 import type { FastifyInstance } from 'fastify';
 import type { RampCommand } from '../ramp/policy.js';
-import { answer, sourceOf, type AdminDeps } from './routes.js';
+import { answer, sourceOf } from './reply.js';
+import type { AdminDeps } from './deps.js';
 
 const COMMANDS: Record<string, RampCommand> = { start: 'start', pause: 'pause', resume: 'resume', promote: 'promote', abort: 'abort' };
 

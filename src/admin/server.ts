@@ -5,7 +5,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { isLoopback } from '../config/net.js';
 import { ConfigError, CutoverError, errorBody, statusOf, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { registerApiRoutes, type AdminDeps } from './routes.js';
+import type { AdminDeps } from './deps.js';
+import { registerApiRoutes } from './routes.js';
 import { markReadOnly, SAFE_METHODS } from './access.js';
 import { isDashboardAsset, registerDashboard } from './dashboard.js';
 import type { LiveView } from './events.js';
