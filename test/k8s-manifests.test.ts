@@ -4,7 +4,7 @@
 // annotations and grace periods line up with that config. The Dockerfile is held to the same
 // numbers. Docker and a cluster are not needed: these are static checks of the files.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,19 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Secret': Secret,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+};
+
+// The same kinds as TypeScript interfaces: the schemas accept any field they do not know (as the
+// API server does unless asked for strict field validation), so a misspelt field such as
+// `imagePulPolicy` passes validate(). Type-checking each manifest as an object literal of its
+// interface rejects it (excess property check), like `kubectl apply --validate=strict`.
+const TYPES: Record<string, [module: string, iface: string]> = {
+  'apps/v1/Deployment': ['kubernetes-models/apps/v1/Deployment', 'IDeployment'],
+  'v1/Service': ['kubernetes-models/v1/Service', 'IService'],
+  'v1/ConfigMap': ['kubernetes-models/v1/ConfigMap', 'IConfigMap'],
+  'v1/Secret': ['kubernetes-models/v1/Secret', 'ISecret'],
+  'policy/v1/PodDisruptionBudget': ['kubernetes-models/policy/v1/PodDisruptionBudget', 'IPodDisruptionBudget'],
+  'monitoring.coreos.com/v1/ServiceMonitor': ['@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor', 'IServiceMonitor'],
 };
 
 const yamlFiles = readdirSync(K8S, { recursive: true, encoding: 'utf8' })
@@ -153,6 +166,30 @@ describe('k8s manifests', () => {
     }
     expect(problems).toEqual([]);
     expect(manifests.length).toBeGreaterThan(0);
+  });
+
+  it('no manifest has a field its kind does not know (type-checked against the kubernetes-models interfaces)', () => {
+    expect(Object.keys(TYPES).sort()).toEqual(Object.keys(MODELS).sort());
+    // One manifest per line, so a compiler error's line names the manifest.
+    const head = Object.values(TYPES).map(([mod, iface]) => `import type { ${iface} } from '${mod}';`);
+    const body = manifests.map((m, i) => `export const m${i}: ${TYPES[`${m.obj.apiVersion}/${m.obj.kind}`][1]} = ${JSON.stringify(m.obj)};`);
+    const dir = join(ROOT, 'node_modules', '.cache', 'k8s-manifest-types'); // resolves kubernetes-models from here
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'manifests.ts'), [...head, ...body, ''].join('\n'));
+    const compilerOptions = { noEmit: true, strict: true, skipLibCheck: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [] };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['manifests.ts'] }));
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const run = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+    const problems = `${run.stdout}${run.stderr}`
+      .split('\n')
+      .filter((l) => /error TS/.test(l))
+      .map((l) => {
+        const line = Number(/\((\d+),\d+\)/.exec(l)?.[1] ?? 0);
+        const m = manifests[line - head.length - 1];
+        return `${m ? `${m.file}: ${m.obj.kind} ${m.obj.metadata?.name}` : 'manifests.ts'}: ${l.replace(/^.*?error /, '')}`;
+      });
+    expect(problems).toEqual([]);
+    expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
   });
 
   it('every kustomization lists files that exist, and every manifest in its folder', () => {
