@@ -92,7 +92,7 @@ it('exits 2 on bad input, naming the line and the field', async () => {
     return r.stderr;
   };
   // Each is its own process; they run side by side.
-  const [path, header, json, method, base64, unknown, route] = await Promise.all([
+  const [path, header, json, method, base64, unknown, route, space] = await Promise.all([
     bad('{"path":"/orders/2"}\n\n{"path":"orders/2"}\n'),
     bad('{"path":"/a","headers":{"x-n":5}}\n'),
     bad('{"path":"/a"}\n{"path":\n'),
@@ -100,6 +100,7 @@ it('exits 2 on bad input, naming the line and the field', async () => {
     bad('{"path":"/a","bodyBase64":"%%%"}\n'),
     bad('{"path":"/a","verb":"GET"}\n'),
     bad('{"path":"/a"}\n', ['--route', 'nope']),
+    bad('{"path":"/a b"}\n'),
   ]);
   expect(path).toMatch(/cases\.jsonl line 3: path: must be a string starting with \//);
   expect(header).toMatch(/cases\.jsonl line 1: headers\.x-n: must be a string/);
@@ -108,6 +109,7 @@ it('exits 2 on bad input, naming the line and the field', async () => {
   expect(base64).toMatch(/line 1: bodyBase64: must be a base64 string/);
   expect(unknown).toMatch(/line 1: verb: unknown field/);
   expect(route).toMatch(/--route nope: no such route/);
+  expect(space).toMatch(/line 1: path: must not contain spaces/);
   const [missing, noConfig] = await Promise.all([
     runCli(['parity', '--cases', join(tmpdir(), 'no-such-dir-cutover', 'cases.jsonl'), '--config', files(MATCHING, candidate, legacy).config]),
     runCli(['parity', '--cases', files(MATCHING, candidate, legacy).casesFile, '--config', join(tmpdir(), 'no-such-cutover.yaml')]),
@@ -116,6 +118,22 @@ it('exits 2 on bad input, naming the line and the field', async () => {
   expect(missing.stderr).toMatch(/cannot read the file/);
   expect(noConfig.code).toBe(2);
   expect(noConfig.stderr).toMatch(/no-such-cutover\.yaml/);
+}, 30_000);
+
+it('sends a path as a path on each cluster's node (never as another host), without hop-by-hop headers', async () => {
+  const seen: string[] = [];
+  const recorder = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
+    seen.push(`${name} ${req.url} ${req.headers.connection ?? ''} ${req.headers['x-case'] ?? ''}`);
+    res.setHeader('content-type', 'text/plain');
+    res.end('same');
+  };
+  const legacy = await track(startBackend(recorder('legacy')));
+  const candidate = await track(startBackend(recorder('candidate')));
+  const f = files('{"path":"//127.0.0.1:1/x?q=1","headers":{"connection":"close","x-case":"7"}}\n', candidate.url, legacy.url);
+  const r = await runCli(['parity', '--cases', f.casesFile, '--config', f.config]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(seen.sort()).toEqual(['candidate //127.0.0.1:1/x?q=1 keep-alive 7', 'legacy //127.0.0.1:1/x?q=1 keep-alive 7']);
 }, 30_000);
 
 it('writes JUnit XML: one testcase per case, a failure with the differences, everything escaped', async () => {

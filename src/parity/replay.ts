@@ -27,6 +27,10 @@ const METHOD = /^[A-Z]+$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const FIELDS = new Set(['name', 'method', 'path', 'headers', 'body', 'bodyBase64']);
+/** A path as a request line carries it: no spaces or control characters. */
+const PATH = /^\/[^\s\x00-\x1f\x7f]*$/;
+/** Headers of one connection, not of the request (and content-length, which follows the body): left out of the replay. */
+const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'content-length']);
 
 /** Parse a JSON Lines cases file. Blank lines are ignored; any bad line throws InputError naming it and the field. */
 export function parseCases(text: string, file: string): ParityCase[] {
@@ -52,13 +56,14 @@ export function parseCases(text: string, file: string): ParityCase[] {
     const method = o.method ?? 'GET';
     if (typeof method !== 'string' || !METHOD.test(method)) bad('method', 'must be an upper-case HTTP method, e.g. GET');
     if (typeof o.path !== 'string' || !o.path.startsWith('/')) bad('path', 'must be a string starting with /');
+    if (!PATH.test(o.path as string)) bad('path', 'must not contain spaces or control characters (percent-encode them)');
     const headers: Record<string, string> = {};
     if (o.headers !== undefined) {
       if (o.headers === null || typeof o.headers !== 'object' || Array.isArray(o.headers)) bad('headers', 'must be an object of strings');
       for (const [k, hv] of Object.entries(o.headers as Record<string, unknown>)) {
         if (!HEADER_NAME.test(k)) bad(`headers.${k}`, 'is not a valid header name');
         if (typeof hv !== 'string') bad(`headers.${k}`, 'must be a string');
-        headers[k.toLowerCase()] = hv as string;
+        if (!NOT_REPLAYED.has(k.toLowerCase())) headers[k.toLowerCase()] = hv as string;
       }
     }
     if (o.body !== undefined && o.bodyBase64 !== undefined) bad('body', 'give body or bodyBase64, not both');
@@ -173,8 +178,8 @@ export async function replay(config: Config, cases: readonly ParityCase[], opts:
 class BodyTooBig extends Error {}
 
 async function send(origin: string, agent: Agent, responseMs: number, c: ParityCase, maxBody: number): Promise<ParityResponse> {
-  const url = new URL(origin);
-  const res = await request(new URL(c.path, url.origin), {
+  // Concatenated, not resolved: a path such as //other.example/x stays a path on this node.
+  const res = await request(new URL(origin).origin + c.path, {
     method: c.method as 'GET',
     headers: c.headers,
     body: c.body,
