@@ -120,7 +120,7 @@ it('exits 2 on bad input, naming the line and the field', async () => {
   expect(noConfig.stderr).toMatch(/no-such-cutover\.yaml/);
 }, 30_000);
 
-it('sends a path as a path on each cluster's node (never as another host), without hop-by-hop headers', async () => {
+it('sends a path as a path on the node of each cluster (never as another host), without hop-by-hop headers', async () => {
   const seen: string[] = [];
   const recorder = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${name} ${req.url} ${req.headers.connection ?? ''} ${req.headers['x-case'] ?? ''}`);
@@ -169,4 +169,14 @@ it('a refused candidate, and a candidate that never answers, are errors (exit 1)
   const json = JSON.parse(t.stdout);
   expect(json).toMatchObject({ cases: 1, errors: 1 });
   expect(json.results[0].error).toMatch(/^candidate: timed out after 200 ms/);
+
+  // A body past the 8 MiB cap is not cut and compared: the case is an error.
+  const huge = await track(startBackend((req, res) => {
+    req.resume();
+    res.end(Buffer.alloc(9 * 1024 * 1024, 'a'));
+  }));
+  const big = files('{"path":"/orders/2"}\n', huge.url, legacy);
+  const b = await runCli(['parity', '--cases', big.casesFile, '--config', big.config]);
+  expect(b.code).toBe(1);
+  expect(b.stdout).toMatch(/ERROR GET \/orders\/2: candidate: response body over 8388608 bytes/);
 }, 30_000);
