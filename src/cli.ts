@@ -13,6 +13,7 @@ import { positiveNumber, UsageError, type Command, type Options } from './comman
 import { controlCommands } from './commands/control.js';
 import { dashboardCommands } from './commands/dashboard.js';
 import { migrationCommands } from './commands/migration.js';
+import { parityCommands } from './commands/parity.js';
 import type { Source } from './control/control.js';
 import { createLogger, defaultLogFormat, type Logger } from './log.js';
 
@@ -118,6 +119,7 @@ const commands: Record<string, Command> = {
   ...controlCommands,
   ...migrationCommands,
   ...dashboardCommands,
+  ...parityCommands,
 };
 
 function help(): string {
