@@ -6,7 +6,7 @@ import { createAdminServer } from './admin/server.js';
 import { readOnlyToken } from './admin/access.js';
 import { liveFromStats } from './admin/events.js';
 import { loadConfigFile } from './config/load.js';
-import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './config/reload.js';
+import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from './reload.js';
 import type { Config } from './config/schema.js';
 import { Control, type Saved } from './control/control.js';
 import { rampRules } from './ramp/machine.js';

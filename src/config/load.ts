@@ -5,9 +5,7 @@ import { resolve } from 'node:path';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { checkClient } from '../proxy/override.js';
-import { serverProblem } from '../proxy/resolver.js';
-import { rampProblems } from '../ramp/plan.js';
+import { checkClient, rampProblems, serverProblem } from './checks.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {

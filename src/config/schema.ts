@@ -1,7 +1,7 @@
 // The one definition of cutover's configuration: types, defaults and documentation all come
 // from here. config/cutover.schema.json is generated from it (npm run schema) for editors.
 import { Type, type Static } from '@sinclair/typebox';
-import { Shadow } from '../parity/schema.js';
+import { Shadow } from './schema-parity.js';
 import { Backend, closed, Discovery, HeaderName, OutlierDetection, Timeouts } from './schema-backend.js';
 
 export { Backend, Discovery, OutlierDetection, Timeouts };

@@ -4,6 +4,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { BackendName } from '../config/schema.js';
+export { checkClient } from '../config/checks.js';
 
 export interface OverrideRule {
   /** Lower-case header name. */
@@ -32,15 +33,6 @@ export function compileOverride(header: string, token: string | undefined, clien
     rule.clients = list;
   }
   return rule;
-}
-
-/** An error message when a `clients` entry is not an address or a CIDR block, undefined when it is. */
-export function checkClient(entry: string): string | undefined {
-  const [addr, bits, extra] = entry.split('/');
-  const v = isIP(addr);
-  if (v === 0 || extra !== undefined) return `must be an IP address or a CIDR block, got ${JSON.stringify(entry.slice(0, 60))}`;
-  if (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32))) return `has a bad prefix length: ${JSON.stringify(entry.slice(0, 60))}`;
-  return undefined;
 }
 
 /** The backend a request's override value forces, or why it is refused. */

@@ -6,6 +6,7 @@
 // work as they did.
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
+export { serverProblem } from '../config/checks.js';
 
 /** Every address `host` resolves to now; throws (with the resolver's code) when the lookup fails. */
 export type Resolve = (host: string) => Promise<string[]>;
@@ -38,16 +39,6 @@ export function createResolver(servers?: readonly string[]): Resolve {
 }
 
 const noData = (err: unknown) => (err as { code?: string } | null)?.code === dns.NODATA;
-
-/** A problem with one `dns.servers` entry, or undefined when Node's resolver takes it. */
-export function serverProblem(server: string): string | undefined {
-  try {
-    new dns.Resolver().setServers([server]);
-    return undefined;
-  } catch {
-    return 'must be an IP address with an optional port, e.g. 10.96.0.10, 10.96.0.10:53 or [fd00::10]:53';
-  }
-}
 
 /** A lookup error as one line: its code and the name, e.g. "ENOTFOUND legacy-headless". */
 export function lookupError(err: unknown, host: string): string {

@@ -11,7 +11,7 @@ import { readOnlyToken } from '../admin/access.js';
 import type { DataPlaneView } from '../admin/deps.js';
 import { adminToken, checkAdminProtected, fleetConfigured, hostPort, overrideRule, reportOf, stateFilePath, VERSION } from '../setup.js';
 import { loadConfigFile } from '../config/load.js';
-import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from '../config/reload.js';
+import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from '../reload.js';
 import type { Config } from '../config/schema.js';
 import { Control, type Saved, type Source } from '../control/control.js';
 import { rampRules } from '../ramp/machine.js';

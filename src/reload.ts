@@ -2,8 +2,8 @@
 // running config (which settings a reload cannot apply), and what it changes in the control state
 // (new routes, percentages on request, one history entry). The data plane's half (tables, pools)
 // is App.applyDataPlane, run in the one process or in every worker.
-import type { Change, Control, Source } from '../control/control.js';
-import { BACKENDS, type Config } from './schema.js';
+import type { Change, Control, Source } from './control/control.js';
+import { BACKENDS, type Config } from './config/schema.js';
 
 export interface ReloadResult {
   applied: true;
