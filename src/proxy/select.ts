@@ -39,7 +39,8 @@ export interface Choice {
   requestId: string;
 }
 
-export const isRefusal = (s: Refusal | Choice): s is Refusal => (s as Refusal).code !== undefined;
+/** Reads a field every choice has (a hit, not a miss, on the common path). */
+export const isRefusal = (s: Refusal | Choice): s is Refusal => (s as Choice).route === undefined;
 
 const ORIGIN_FORM = 'cutover accepts origin-form request targets only (a path starting with /)';
 const TOO_MANY = `more than ${MAX_REQUEST_HEADERS} header fields`;
