@@ -19,7 +19,7 @@ type Controller = Dispatcher.DispatchController;
 
 export { errorKind };
 
-const FAILURE: Record<ErrorKind, { status: number; code: ErrorCode; message: string }> = {
+export const FAILURE: Record<ErrorKind, { status: number; code: ErrorCode; message: string }> = {
   refused: { status: 502, code: 'upstream_refused', message: 'every node of the backend refused the connection' },
   reset: { status: 502, code: 'upstream_reset', message: 'the backend closed the connection before responding' },
   timeout: { status: 504, code: 'upstream_timeout', message: 'the backend did not respond in time' },

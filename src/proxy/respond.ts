@@ -1,5 +1,6 @@
 // Responses cutover writes itself: JSON errors with a stable code.
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
 
 export interface ErrorDetail {
@@ -29,4 +30,20 @@ export function sendError(
     'cache-control': 'no-store',
   });
   res.end(body);
+}
+
+/**
+ * The same JSON error written raw on a socket node:http has let go of (an upgrade, CONNECT):
+ * status line, `headers`, `Connection: close`, the body; then the socket ends.
+ */
+export function sendRawError(socket: Duplex, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  head += `connection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n\r\n`;
+  socket.end(head + body);
 }

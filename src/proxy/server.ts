@@ -1,33 +1,24 @@
-// The data plane: a node:http server. Per request: maintenance check, route match, one split
-// decision, dispatch to a node of the chosen cluster. Nothing else runs here.
+// The data plane: a node:http server. Per request: select (./select.ts: maintenance, checks,
+// route, split) and dispatch to a node of the chosen cluster (./forward.ts); WebSocket upgrades
+// take the same select (./upgrade.ts). Nothing else runs here.
 import type { ErrorCode } from '../errors.js';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Server, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRequire } from 'node:module';
-import type HttpProxy from 'http-proxy';
-import type { BackendName } from '../config/schema.js';
-import type { ErrorKind } from '../stats/series.js';
 import type { Control } from '../control/control.js';
 import type { Logger } from '../log.js';
-import { decide } from '../split/decide.js';
-import { matchRoute, stickyKey, type CompiledRoute } from '../split/route.js';
-import type { Series } from '../stats/series.js';
 import type { Stats } from '../stats/store.js';
-import { errorKind, Exchange, type ExchangeOptions } from './forward.js';
-import { upstreamHeaders } from './headers.js';
-import { judgeOverride } from './override.js';
-import { upgradeRequestHeaders } from './upgrade-headers.js';
-import { recordedLatencyUs } from './error-kinds.js';
-import { applyServerLimits, MAX_REQUEST_HEADERS, tooManyHeaders } from './limits.js';
-import { BAD_PATH, normalizeTarget } from './normalize-path.js';
+import { Exchange, type ExchangeOptions } from './forward.js';
+import { applyServerLimits } from './limits.js';
 import { oneAtATime } from './pipeline.js';
 import { isWebSocketUpgrade, plainResponse } from './plain-upgrade.js';
 import { acceptQueueLength } from './accept-queue.js';
 import { onClientError } from './client-errors.js';
-import { sendError } from './respond.js';
+import { sendError, sendRawError } from './respond.js';
+import { isRefusal, select } from './select.js';
 import type { RoutingTable } from './table.js';
+import { Upgrades, type Logged } from './upgrade.js';
 
 /** What a 405 to CONNECT lists in Allow: the methods cutover proxies. */
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -54,11 +45,7 @@ export class ProxyServer {
   private readonly stats: Stats;
   private readonly logger: Logger;
   private readonly now: () => number;
-  /** http-proxy for WebSocket upgrades, created (and the module loaded) at the first one. */
-  private wsProxy: HttpProxy | undefined;
-  private readonly upgraded = new Set<Duplex>();
-  /** Upgrades waiting for the upstream's answer: their timeout and their one record. */
-  private readonly upgradeTimers = new Map<Duplex, { timer: NodeJS.Timeout; record: (status: number, error: ErrorKind | null) => void }>();
+  private readonly upgrades: Upgrades;
   private readonly exchangeOptions: ExchangeOptions;
 
   constructor(opts: ProxyServerOptions) {
@@ -75,6 +62,7 @@ export class ProxyServer {
       onRefused: (x, status) => this.stats.answer(x.routeName, status),
       closing: false,
     };
+    this.upgrades = new Upgrades({ control: this.control, stats: this.stats, now: this.now, onDone: this.accessLog });
     this.server = createServer(oneAtATime(this.handle, this.closed));
     applyServerLimits(this.server);
     this.server.on('upgrade', this.upgrade);
@@ -82,28 +70,6 @@ export class ProxyServer {
     // CONNECT asks for a tunnel (RFC 9110 section 9.3.6): node:http hands it over as 'connect',
     // never as a request, so without this listener it was dropped without an answer.
     this.server.on('connect', this.refuseConnect);
-  }
-
-  private get ws(): HttpProxy {
-    if (this.wsProxy) return this.wsProxy;
-    const httpProxy = createRequire(import.meta.url)('http-proxy') as typeof HttpProxy;
-    const ws = (this.wsProxy = httpProxy.createProxyServer({ ws: true, xfwd: false })); // X-Forwarded-* come from upgradeRequestHeaders
-    ws.on('error', () => {}); // errors are handled by each ws() callback
-    ws.on('proxyReqWs', (proxyReq, _req, socket: Duplex) => {
-      // The upstream answered: 101 (upgraded), or a refusal that http-proxy passes on as it is.
-      const answered = (status: number) => {
-        const u = this.upgradeTimers.get(socket);
-        if (!u) return;
-        clearTimeout(u.timer);
-        this.upgradeTimers.delete(socket);
-        u.record(status, null);
-      };
-      proxyReq.once('upgrade', () => answered(101));
-      proxyReq.once('response', (r) => answered(r.statusCode ?? 0));
-      // The client went away (or timed out) before the upstream answered: abandon the upstream too.
-      socket.once('close', () => proxyReq.destroy());
-    });
-    return ws;
   }
 
   /** Swap in a new table; the next request uses it. */
@@ -140,73 +106,31 @@ export class ProxyServer {
     // While shutting down, a request on an existing keep-alive connection is served, then the
     // connection closes (`Connection: close`), so clients reconnect to another replica.
     if (this.exchangeOptions.closing) res.shouldKeepAlive = false;
-    const m = this.control.maintenance;
-    if (m.enabled) return this.answer(res, '', 503, 'maintenance', m.message, { 'retry-after': String(m.retryAfterSeconds) });
-    const table = this.table;
-    const url = req.url ?? '/';
-    if (url.charCodeAt(0) !== 47 /* / */ || req.method === 'CONNECT') {
-      return this.answer(res, '', 400, 'bad_request_target', 'cutover accepts origin-form request targets only (a path starting with /)');
-    }
-    if (tooManyHeaders(req)) return this.answer(res, '', 431, 'too_many_headers', `more than ${MAX_REQUEST_HEADERS} header fields`);
-    const target = normalizeTarget(url);
-    if (!target) return this.answer(res, '', 400, 'bad_path', BAD_PATH);
-    const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
-    if (!route) return this.answer(res, '', 404, 'no_route', `no route matches ${req.method} ${target.path}`);
-    const chosen = this.select(route, req, table);
-    if (typeof chosen === 'string') return this.refuseOverride(res, route.name, chosen);
-    const { backend, series } = chosen;
-    const cluster = table.clusters[backend];
-    const headers: string[] = [];
-    const requestId = upstreamHeaders(req, headers);
-    // RFC 9112 section 3.2: a request with more than one Host field gets 400 (before any backend).
-    if (requestId === undefined) return this.answer(res, '', 400, 'bad_host', 'the request has more than one Host header');
+    const c = select(req, this.table, this.control, this.stats);
+    if (isRefusal(c)) return sendError(res, c.status, c.code, c.message, {}, c.headers);
     const h = req.headers;
     const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
     const x = new Exchange(
       req,
       res,
-      backend,
-      cluster,
-      series,
+      c.backend,
+      c.cluster,
+      c.series,
       {
-        path: target.url,
+        path: c.target,
         method: req.method as 'GET',
-        headers,
+        headers: c.headers,
         body: hasBody ? req : null,
-        headersTimeout: cluster.responseMs,
-        bodyTimeout: cluster.responseMs,
+        headersTimeout: c.cluster.responseMs,
+        bodyTimeout: c.cluster.responseMs,
       },
-      requestId,
+      c.requestId,
       this.exchangeOptions,
     );
-    x.routeName = route.name;
+    x.routeName = c.route.name;
     (res as Tracked)[EXCHANGE] = x;
     x.start();
   };
-
-  /**
-   * The backend for a request and the series that records it: the split's choice, or what an
-   * allowed override header forces (recorded apart, never judged by the guard). A string says
-   * why the override was refused.
-   */
-  private select(route: CompiledRoute, req: IncomingMessage, table: RoutingTable): { backend: BackendName; series: Series } | 'invalid' | 'forbidden' {
-    const o = table.override;
-    if (o) {
-      const value = req.headers[o.header];
-      if (typeof value === 'string') {
-        const r = judgeOverride(o, value, req.socket.remoteAddress);
-        return r === 'invalid' || r === 'forbidden' ? r : { backend: r, series: route.series.forced[r] };
-      }
-    }
-    const backend = decide(route.split, route.name, stickyKey(route, req.headers));
-    return { backend, series: route.series[backend] };
-  }
-
-  private refuseOverride(res: ServerResponse, route: string, why: 'invalid' | 'forbidden'): void {
-    const name = this.table.override?.header;
-    if (why === 'invalid') this.answer(res, route, 400, 'bad_override', `header ${name} must be legacy or candidate`);
-    else this.answer(res, route, 403, 'override_refused', `header ${name} is not allowed from this client or lacks the right token`);
-  }
 
   /** The request in progress broke its body's framing: it gets the 400 (see onClientError). */
   private readonly refuseInProgress = (res: ServerResponse, err: NodeJS.ErrnoException): boolean => {
@@ -221,14 +145,10 @@ export class ProxyServer {
   private readonly refuseConnect = (_req: IncomingMessage, socket: Duplex): void => {
     this.stats.answer('', 405);
     socket.on('error', () => socket.destroy());
-    const body = JSON.stringify({ error: { code: 'method_not_allowed', message: 'cutover is a reverse proxy: CONNECT (a tunnel) is not served' } });
-    socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\nallow: ${ALLOWED_METHODS}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    sendRawError(socket, 405, 'method_not_allowed', 'cutover is a reverse proxy: CONNECT (a tunnel) is not served', { allow: ALLOWED_METHODS });
   };
 
-  private readonly accessLog = (x: Exchange): void => {
+  private readonly accessLog = (x: Logged): void => {
     if (!this.table.accessLog) return;
     this.logger.info(
       { requestId: x.requestId, method: x.req.method, url: x.req.url, route: x.routeName, backend: x.backend, status: x.status, outcome: x.outcome },
@@ -236,85 +156,12 @@ export class ProxyServer {
     );
   };
 
-  /** WebSocket (and other) upgrades: same route and split, proxied by http-proxy. */
+  /** WebSocket upgrades (./upgrade.ts); any other upgrade is served as a plain request. */
   private readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!isWebSocketUpgrade(req)) {
-      const res = plainResponse(req, socket);
-      res.once('close', () => this.closed(res));
-      return this.handle(req, res);
-    }
-    const refuse = (status: string) => {
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      else socket.destroy();
-    };
-    socket.on('error', () => socket.destroy());
-    // Tracked so that shutdown can cut upgraded connections when the grace period ends.
-    this.upgraded.add(socket);
-    socket.once('close', () => this.upgraded.delete(socket));
-    // A client that half-closes has gone: do not keep the socket (and the upstream) open for it.
-    socket.once('end', () => socket.destroy());
-    const table = this.table;
-    if (this.control.maintenance.enabled) {
-      this.stats.answer('', 503);
-      return refuse('503 Service Unavailable');
-    }
-    const target = normalizeTarget(req.url ?? '/');
-    const upstream = target && upgradeRequestHeaders(req); // undefined: more than one Host field
-    if (!target || tooManyHeaders(req) || !upstream) {
-      this.stats.answer('', target && tooManyHeaders(req) ? 431 : 400);
-      return refuse(target && tooManyHeaders(req) ? '431 Request Header Fields Too Large' : '400 Bad Request');
-    }
-    req.url = target.url; // http-proxy forwards req.url: the backend gets the path that was routed
-    const route = matchRoute(table.routes, req.method ?? 'GET', target.path, req.headers);
-    if (!route) {
-      this.stats.answer('', 404);
-      return refuse('404 Not Found');
-    }
-    const chosen = this.select(route, req, table);
-    if (typeof chosen === 'string') {
-      this.stats.answer(route.name, chosen === 'invalid' ? 400 : 403);
-      return refuse(chosen === 'invalid' ? '400 Bad Request' : '403 Forbidden');
-    }
-    const { backend, series } = chosen;
-    const cluster = table.clusters[backend];
-    const node = cluster.next();
-    // An upgrade is a request like any other: in flight until the upstream answers, then one
-    // record: 101 is a success, a refusal is its status, a failure its kind.
-    const flight = { started: this.now() };
-    series.inFlight.add(flight);
-    let recorded = false;
-    const record = (status: number, error: ErrorKind | null) => {
-      if (recorded) return;
-      recorded = true;
-      series.inFlight.delete(flight);
-      const now = this.now();
-      const us = (now - flight.started) * 1000;
-      series.record(now, status, error, recordedLatencyUs(us, error, cluster.responseMs), status === 0 && error === null, flight.started);
-    };
-    // Until the upstream answers the upgrade, the same response timeout as plain requests;
-    // afterwards the connection may idle as long as the two ends like (cleared in proxyReqWs).
-    // (A timer of our own: http-proxy resets the socket's own timeout to 0.)
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      record(0, 'timeout');
-      refuse('504 Gateway Timeout');
-      setTimeout(() => socket.destroy(), 1000).unref(); // in case the client never closes its side
-    }, cluster.responseMs);
-    this.upgradeTimers.set(socket, { timer, record });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.upgradeTimers.delete(socket);
-      record(0, null); // the client left before the upstream answered
-    });
-    req.headers = upstream.headers; // the rules of plain requests, plus Connection/Upgrade
-    this.ws.ws(req, socket, head, { target: node.origin }, (err) => {
-      if (timedOut) return; // already answered 504 and counted; this is the abandoned upstream
-      const kind = errorKind(err);
-      if (kind === 'refused') cluster.refused(node);
-      record(0, kind);
-      refuse(kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway');
-    });
+    if (isWebSocketUpgrade(req)) return this.upgrades.start(req, socket, head, this.table);
+    const res = plainResponse(req, socket);
+    res.once('close', () => this.closed(res));
+    this.handle(req, res);
   };
 
   private allClosed: Promise<void> | undefined;
@@ -376,9 +223,9 @@ export class ProxyServer {
     this.server.closeIdleConnections();
     let forced = 0;
     const timer = setTimeout(() => {
-      forced = this.inFlight + this.upgraded.size;
+      forced = this.inFlight + this.upgrades.size;
       this.server.closeAllConnections();
-      for (const s of this.upgraded) s.destroy(); // upgraded sockets are no longer the server's to close
+      this.upgrades.destroyAll(); // upgraded sockets are no longer the server's to close
     }, graceMs);
     timer.unref();
     // Connections that finish their last response become idle; close them as they do.
@@ -387,13 +234,13 @@ export class ProxyServer {
     await closed;
     clearTimeout(timer);
     clearInterval(sweep);
-    this.wsProxy?.close();
+    this.upgrades.close();
     return { forced };
   }
 
   /** Upgraded (WebSocket) connections open right now. */
   get upgradedConnections(): number {
-    return this.upgraded.size;
+    return this.upgrades.size;
   }
 
   get closing(): boolean {

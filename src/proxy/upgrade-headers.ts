@@ -2,14 +2,10 @@
 // fields and the fields named in Connection removed, Proxy-Authorization kept for this hop,
 // X-Forwarded-* and x-request-id set; proxy/headers.ts), plus the two hop-by-hop fields the upgrade
 // itself needs, Connection: Upgrade and Upgrade (RFC 9110 section 7.8).
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { upstreamHeaders } from './headers.js';
+import type { IncomingHttpHeaders } from 'node:http';
 
-/** Header object for http-proxy (which sends `req.headers` upstream), and the request id; undefined: more than one Host field. */
-export function upgradeRequestHeaders(req: IncomingMessage): { headers: IncomingHttpHeaders; requestId: string } | undefined {
-  const flat: string[] = [];
-  const requestId = upstreamHeaders(req, flat);
-  if (requestId === undefined) return undefined;
+/** Header object for http-proxy (which sends `req.headers` upstream) from the upstream header list select made. */
+export function upgradeRequestHeaders(flat: readonly string[], upgrade: string | undefined): IncomingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i].toLowerCase();
@@ -17,6 +13,6 @@ export function upgradeRequestHeaders(req: IncomingMessage): { headers: Incoming
     headers[name] = prior === undefined ? flat[i + 1] : [...(Array.isArray(prior) ? prior : [prior]), flat[i + 1]];
   }
   headers.connection = 'Upgrade';
-  headers.upgrade = req.headers.upgrade ?? 'websocket';
-  return { headers, requestId };
+  headers.upgrade = upgrade ?? 'websocket';
+  return headers;
 }
