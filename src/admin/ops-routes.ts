@@ -44,6 +44,13 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AdminDeps): void {
     },
   );
 
+  registerGuardRoutes(app, deps);
+  registerProcessRoutes(app, deps);
+}
+
+/** The guard's status and its re-arm. */
+function registerGuardRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { control } = deps;
   if (deps.guardStatus) {
     const guardStatus = deps.guardStatus;
     app.get('/api/v1/guard', async () => guardStatus());
@@ -54,6 +61,11 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AdminDeps): void {
     });
   }
 
+}
+
+/** Restart (with workers) and config reload. */
+function registerProcessRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { control } = deps;
   if (deps.restart) {
     const restart = deps.restart;
     const body = { type: 'object', description: '{"reason"?: "text"} or no body', additionalProperties: false, properties: { reason: reasonSchema } };

@@ -5,6 +5,13 @@ import type { Control } from '../control/control.js';
 import { answer, optionalReason, percentSchema, reasonSchema, routeSchema, sourceOf, splits } from './reply.js';
 
 export function registerTrafficRoutes(app: FastifyInstance, control: Control): void {
+  registerSplitRoutes(app, control);
+  registerMaintenanceRoutes(app, control);
+  registerRunbookRoutes(app, control);
+}
+
+/** The split: set, promote, roll back. */
+function registerSplitRoutes(app: FastifyInstance, control: Control): void {
   app.put(
     '/api/v1/split',
     {
@@ -51,6 +58,10 @@ export function registerTrafficRoutes(app: FastifyInstance, control: Control): v
     },
   );
 
+}
+
+/** Maintenance on and off. */
+function registerMaintenanceRoutes(app: FastifyInstance, control: Control): void {
   app.post(
     '/api/v1/maintenance',
     {
@@ -76,6 +87,10 @@ export function registerTrafficRoutes(app: FastifyInstance, control: Control): v
     },
   );
 
+}
+
+/** The calls migration runbooks already make, kept as written. */
+function registerRunbookRoutes(app: FastifyInstance, control: Control): void {
   // The calls our users' migration runbooks already make, kept as written.
   app.post('/api/maintenance-mode/enable', async (req, reply) => {
     const { saved } = control.setMaintenance({ enabled: true }, { source: sourceOf(req), reason: 'runbook: maintenance-mode/enable' });
