@@ -1,6 +1,7 @@
 // The one definition of cutover's configuration: types, defaults and documentation all come
 // from here. config/cutover.schema.json is generated from it (npm run schema) for editors.
 import { Type, type Static } from '@sinclair/typebox';
+import { Shadow } from '../parity/schema.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -191,6 +192,7 @@ export const Route = Type.Object(
     sticky: Type.Optional(Sticky),
     guard: Type.Optional(RouteGuard),
     ramp: Type.Optional(Ramp),
+    shadow: Type.Optional(Shadow),
   },
   closed,
 );
