@@ -30,6 +30,7 @@ import { FileStateStore } from './state/file-store.js';
 import { Fleet } from './fleet/fleet.js';
 import type { RouteTotals } from './fleet/snapshots.js';
 import { Stats, type RouteStats } from './stats/store.js';
+import { ParityStore, registerShadowMetrics } from './parity/store.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -75,6 +76,8 @@ export class App {
   readonly control: Control;
   readonly proxy: ProxyServer;
   readonly metrics: Metrics;
+  /** Parity figures of the shadow taps, per route (kept across reloads). */
+  readonly parity = new ParityStore();
   readonly guard: GuardRunner;
   readonly ramp: RampRunner | undefined;
   readonly admin: FastifyInstance | undefined;
@@ -110,9 +113,10 @@ export class App {
     // Metrics first: the clusters report node ejections to them from the first request on.
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION, role: worker ? 'worker' : 'single' });
     this.fleet?.attach(this.control, this.metrics);
+    registerShadowMetrics(this.metrics.registry, this.parity);
     this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
     this.proxy = new ProxyServer({
-      table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent }),
+      table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent, parity: this.parity }),
       control: this.control,
       stats: this.stats,
       logger: this.logger,
@@ -168,6 +172,7 @@ export class App {
             report: async () => this.report(),
             fleet: this.fleet ? () => this.fleet!.status() : undefined,
             reload: options.configFile ? (by) => this.reload(by) : undefined,
+            parity: this.parity,
           })
         : undefined;
   }
@@ -322,7 +327,7 @@ export class App {
   applyDataPlane(effective: Config): void {
     const names = new Set(effective.routes.map((r) => r.name));
     const oldTable = this.proxy.table;
-    const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent });
+    const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent, parity: this.parity });
     this.control.retainRoutes(names);
     this.stats.retain(names);
     this.stats.setThresholds(recordingThresholds(effective));

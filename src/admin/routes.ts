@@ -1,5 +1,6 @@
 // Admin endpoints. Each is thin: validate (JSON schema), call control/, answer with the result
 // once the change is on disk (see answer() for what is said when it cannot be).
+import type { ParityStore } from '../parity/store.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DataPlaneView } from '../app.js';
 import type { RouteConfig } from '../config/schema.js';
@@ -7,6 +8,7 @@ import type { Control, Saved, Source } from '../control/control.js';
 import type { RampRunner } from '../ramp/runner.js';
 import type { Report } from '../report/build.js';
 import { registerRampRoutes } from './ramp-routes.js';
+import { registerParityRoutes } from './parity-routes.js';
 
 export interface AdminDeps {
   control: Control;
@@ -32,6 +34,8 @@ export interface AdminDeps {
   reload?(by: { source: Source; reason?: string; applyPercentages?: boolean }): Promise<unknown>;
   /** With workers: replace them with new ones running the code and config on disk (SIGUSR2). */
   restart?(by: { source: Source; reason?: string }): Promise<unknown>;
+  /** Parity figures of the routes' shadow taps (admin/parity-routes.ts). */
+  parity?: ParityStore;
 }
 
 const percentSchema = { type: 'number', minimum: 0, maximum: 100, description: 'a number from 0 to 100' };
@@ -207,6 +211,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   }
 
   registerRampRoutes(app, deps);
+  registerParityRoutes(app, deps.parity);
   if (deps.restart) {
     const restart = deps.restart;
     const body = { type: 'object', description: '{"reason"?: "text"} or no body', additionalProperties: false, properties: { reason: reasonSchema } };

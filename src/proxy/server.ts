@@ -179,6 +179,7 @@ export class ProxyServer {
       this.exchangeOptions,
     );
     x.routeName = route.name;
+    if (route.shadow !== undefined) route.shadow.tap(x, table.clusters, target.url, headers); // parity: proxy/shadow.ts
     (res as Tracked)[EXCHANGE] = x;
     x.start();
   };
