@@ -291,6 +291,7 @@ export class App {
     this.guard.stop();
     this.ramp?.stop();
     const { legacy, candidate } = this.proxy.table.clusters;
+    this.parity.cancelAll(); // shadow copies: nobody waits for them, nor does shutdown
     await Promise.all([legacy.close(), candidate.close()]);
     await this.control.flush();
     await this.fleet?.close();

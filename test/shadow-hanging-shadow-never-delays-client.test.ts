@@ -34,6 +34,10 @@ it('answers 20 client GETs in full from legacy while their shadow copies hang', 
   expect(candidate.held.map((res) => res.req.headers['x-cutover-shadow'])).toEqual(Array(20).fill('1'));
   const p = (await admin(proxy.admin, 'GET', '/api/v1/parity')).body.routes.api;
   expect(p).toMatchObject({ compared: 0, dropped: 0, skipped: 0 });
+  // Shutdown does not wait for them either: it closes while the candidate still hangs (their
+  // timeout is a minute, past the test's own).
+  await proxy.close();
+  expect(candidate.held.every((res) => !res.headersSent)).toBe(true);
 });
 
 it('drops and counts the copies past maxInFlight while the shadow hangs', async () => {

@@ -10,8 +10,8 @@ export interface RouteParity {
   readonly figures: ParityFigures;
   /** The shadow's own sampling state (never the split's). */
   readonly interleave: Interleave;
-  /** Shadow copies open right now (their bodies held in memory), for maxInFlight. */
-  inFlight: number;
+  /** Shadow copies open right now (their bodies held in memory): maxInFlight bounds its size. */
+  readonly open: Set<{ cancel(): void }>;
 }
 
 export class ParityStore {
@@ -22,7 +22,7 @@ export class ParityStore {
   /** The entry of a route, created the first time (a reload keeps it, figures and all). */
   route(name: string, opts: FiguresOptions = {}): RouteParity {
     let r = this.routes.get(name);
-    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), inFlight: 0 }));
+    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set() }));
     return r;
   }
 
@@ -36,6 +36,14 @@ export class ParityStore {
     const out: Record<string, ParitySnapshot> = {};
     for (const [name, r] of this.routes) out[name] = r.figures.snapshot();
     return out;
+  }
+
+  /**
+   * Shutdown: end every open shadow copy now, so that closing the pools does not wait for a shadow
+   * that hangs (they are not counted: nothing came of them).
+   */
+  cancelAll(): void {
+    for (const r of this.routes.values()) for (const p of [...r.open]) p.cancel();
   }
 
   /** POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish). */

@@ -84,7 +84,7 @@ export class ShadowTap {
     if (this.percent < 100 && interleaveNext(this.state.interleave, this.percent) === 'legacy') return;
     const figures = this.state.figures;
     const endpoint = figures.endpoint(method, path);
-    if (this.state.inFlight >= this.maxInFlight) return figures.dropped(endpoint);
+    if (this.state.open.size >= this.maxInFlight) return figures.dropped(endpoint);
     const other = clusters[OTHER[x.backend]];
     const copyHeaders: string[] = [];
     for (let i = 0; i < headers.length; i += 2) if (!FRAMING.has(headers[i].toLowerCase())) copyHeaders.push(headers[i], headers[i + 1]);
@@ -135,6 +135,7 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
   private started = 0;
   private node: UpstreamNode | undefined;
   private settled = false;
+  private canceled = false;
 
   constructor(
     private readonly tap: ShadowTap,
@@ -145,7 +146,15 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
     private readonly path: string,
     private readonly headers: string[],
   ) {
-    tap.state.inFlight++;
+    tap.state.open.add(this);
+  }
+
+  /** Shutdown: abandon the copy (and count nothing). */
+  cancel(): void {
+    this.canceled = true;
+    this.abort(new Abandoned('cutover is shutting down'));
+    if (this.primary === 'pending') this.primary = 'failed';
+    this.settle();
   }
 
   // The request body, teed
@@ -281,8 +290,9 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
     if (this.shadow === 'pending') return;
     this.settled = true;
     clearTimeout(this.timer);
-    this.tap.state.inFlight--;
+    this.tap.state.open.delete(this);
     this.reqChunks = undefined;
+    if (this.canceled) return;
     const figures = this.tap.state.figures;
     if (this.sError !== undefined) return figures.error(this.endpoint, this.sError);
     if (this.primary === 'over' || this.shadow === 'over') return figures.skipped(this.endpoint);
