@@ -321,3 +321,17 @@ export function withShadow(route: CompiledRoute, config: RouteConfig, parity: Pa
   const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs) : undefined;
   return { ...route, shadow };
 }
+
+/** Methods a shadow may copy without a side effect reaching the second system. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** `cutover validate`'s warnings: routes whose shadow copies writes, which then reach both systems. */
+export function shadowWarnings(routes: readonly RouteConfig[]): string[] {
+  const out: string[] = [];
+  for (const r of routes) {
+    const writes = (r.shadow?.methods ?? []).filter((m) => !SAFE.has(m));
+    if (r.shadow && writes.length > 0)
+      out.push(`routes.${r.name}.shadow.methods lists ${writes.join(', ')}: those requests reach both systems (each copy carries ${r.shadow.header?.name ?? 'x-cutover-shadow'} so a backend can suppress side effects)`);
+  }
+  return out;
+}
