@@ -12,9 +12,9 @@ import type { BackendName, RouteConfig } from '../config/schema.js';
 import { compareResponses, type CompareRules, type ParityResponse } from '../parity/compare.js';
 import type { ShadowConfig } from '../parity/schema.js';
 import type { ParityStore, RouteParity } from '../parity/store.js';
-import type { CompiledRoute } from '../split/route.js';
+import { stickyKey, type CompiledRoute } from '../split/route.js';
 import type { ErrorKind } from '../stats/series.js';
-import { interleaveNext } from '../split/decide.js';
+import { bucketOf, interleaveNext } from '../split/decide.js';
 import type { Cluster, UpstreamNode } from './cluster.js';
 import { errorKind, nodeFailure } from './error-kinds.js';
 
@@ -57,6 +57,7 @@ export class ShadowTap {
   readonly maxInFlight: number;
   readonly header: { name: string; value: string };
   readonly rules: CompareRules;
+  private readonly salt: string;
 
   constructor(
     readonly route: string,
@@ -64,7 +65,10 @@ export class ShadowTap {
     readonly state: RouteParity,
     readonly timeoutMs: number | undefined,
     readonly now: () => number = () => performance.now(),
+    /** The route, when it is sticky: the shadow then samples by its key. */
+    private readonly sticky?: CompiledRoute,
   ) {
+    this.salt = `${route}#shadow`;
     this.methods = new Set(cfg.methods ?? ['GET', 'HEAD']);
     this.percent = cfg.percent ?? 0;
     this.maxBodyBytes = cfg.maxBodyBytes ?? 1048576;
@@ -80,8 +84,13 @@ export class ShadowTap {
   tap(x: Tapped, clusters: Readonly<Record<BackendName, Cluster>>, path: string, headers: readonly string[]): void {
     const method = x.req.method ?? 'GET';
     if (!this.methods.has(method) || this.percent <= 0) return;
-    // The shadow's own smooth interleave: exact and deterministic over any run of requests.
-    if (this.percent < 100 && interleaveNext(this.state.interleave, this.percent) === 'legacy') return;
+    if (this.percent < 100) {
+      // By the sticky key when the route is sticky (a user is always or never shadowed; salted
+      // apart from the split's buckets), else the shadow's own smooth interleave: exact and
+      // deterministic over any run of requests.
+      const key = this.sticky === undefined ? undefined : stickyKey(this.sticky, x.req.headers);
+      if (key !== undefined ? bucketOf(this.salt, key) >= Math.round(this.percent * 100) : interleaveNext(this.state.interleave, this.percent) === 'legacy') return;
+    }
     const figures = this.state.figures;
     const endpoint = figures.endpoint(method, path);
     if (this.state.open.size >= this.maxInFlight) return figures.dropped(endpoint);
@@ -318,7 +327,7 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
  */
 export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined): CompiledRoute {
   const cfg = config.shadow;
-  const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs) : undefined;
+  const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs, undefined, route.stickyHeader || route.stickyCookie ? route : undefined) : undefined;
   return { ...route, shadow };
 }
 
