@@ -31,6 +31,7 @@ import { adminToken, checkAdminProtected, fleetConfigured, hostPort, overrideRul
 
 export type { DataPlaneView } from './admin/deps.js';
 export { startupProblems, VERSION } from './setup.js';
+import { ParityStore, registerShadowMetrics } from './parity/store.js';
 
 
 export type { ReloadResult };
@@ -63,6 +64,8 @@ export class App {
   readonly control: Control;
   readonly proxy: ProxyServer;
   readonly metrics: Metrics;
+  /** Parity figures of the shadow taps, per route (kept across reloads). */
+  readonly parity = new ParityStore();
   readonly guard: GuardRunner;
   readonly ramp: RampRunner | undefined;
   readonly admin: FastifyInstance | undefined;
@@ -98,9 +101,10 @@ export class App {
     // Metrics first: the clusters report node ejections to them from the first request on.
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION, role: worker ? 'worker' : 'single' });
     this.fleet?.attach(this.control, this.metrics);
+    registerShadowMetrics(this.metrics.registry, this.parity);
     this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
     this.proxy = new ProxyServer({
-      table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent }),
+      table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent, parity: this.parity }),
       control: this.control,
       stats: this.stats,
       logger: this.logger,
@@ -156,6 +160,7 @@ export class App {
             report: async () => this.report(),
             fleet: this.fleet ? () => this.fleet!.status() : undefined,
             reload: options.configFile ? (by) => this.reload(by) : undefined,
+            parity: this.parity,
           })
         : undefined;
   }
@@ -274,6 +279,7 @@ export class App {
     this.guard.stop();
     this.ramp?.stop();
     const { legacy, candidate } = this.proxy.table.clusters;
+    this.parity.cancelAll(); // shadow copies: nobody waits for them, nor does shutdown
     await Promise.all([legacy.close(), candidate.close()]);
     await this.control.flush();
     await this.fleet?.close();
@@ -310,7 +316,7 @@ export class App {
   applyDataPlane(effective: Config): void {
     const names = new Set(effective.routes.map((r) => r.name));
     const oldTable = this.proxy.table;
-    const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent });
+    const table = buildTable(effective, this.control, this.stats, oldTable, { override: overrideRule(effective, this.options.configFile), onNodeEvent: this.onNodeEvent, parity: this.parity });
     this.control.retainRoutes(names);
     this.stats.retain(names);
     this.stats.setThresholds(recordingThresholds(effective));

@@ -16,6 +16,7 @@ import { migrationCommands } from './commands/migration.js';
 import { parityCommands } from './commands/parity.js';
 import type { Source } from './control/control.js';
 import { createLogger, defaultLogFormat, type Logger } from './log.js';
+import { shadowWarnings } from './proxy/shadow.js';
 
 const DEFAULT_CONFIG = process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml';
 const configOption: Options = { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } };
@@ -66,6 +67,7 @@ const commands: Record<string, Command> = {
     options: configOption,
     async run(v) {
       const { config, file } = loadConfigFile(String(v.config), { extraChecks: startupProblems });
+      for (const w of shadowWarnings(config.routes)) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${file}: valid (${config.routes.length} routes, ${config.backends.legacy.upstreams.length} legacy and ${config.backends.candidate.upstreams.length} candidate nodes)\n`);
       return 0;
     },

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminDeps } from './deps.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { registerParityRoutes } from './parity-routes.js';
 import { registerRampRoutes } from './ramp-routes.js';
 import { registerTrafficRoutes } from './traffic-routes.js';
 
@@ -22,4 +23,5 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   registerTrafficRoutes(app, deps.control);
   registerOpsRoutes(app, deps);
   registerRampRoutes(app, deps);
+  registerParityRoutes(app, deps.parity);
 }

@@ -14,6 +14,7 @@ import { errorKind, nodeFailure, recordedLatencyUs } from './error-kinds.js';
 import { mayRetry } from './retry.js';
 import { destroyIfNoDrain } from './stall.js';
 import { completeWithoutBody } from './bodiless.js';
+import type { PrimaryCapture } from './shadow.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -59,6 +60,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   status = 0;
   routeName = '';
   outcome: ErrorKind | 'aborted' | 'ok' | 'refused-by-cutover' | '' = '';
+  /** Set by the route's shadow tap when this request is sampled: it copies the answer (shadow.ts). */
+  capture: PrimaryCapture | undefined = undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -66,7 +69,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     readonly backend: BackendName,
     private readonly cluster: Cluster,
     private readonly series: Series,
-    private readonly dispatchOptions: Dispatcher.DispatchOptions,
+    readonly dispatchOptions: Dispatcher.DispatchOptions,
     readonly requestId: string,
     private readonly opts: ExchangeOptions,
   ) {}
@@ -144,6 +147,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.responded = true;
     this.status = statusCode;
     this.latencyUs = (now - this.attemptStarted) * 1000;
+    if (this.capture !== undefined) this.capture.head(statusCode, headers, this.latencyUs);
   }
 
   /** The response head, held since onResponseStart; false when Node refused it (undici then aborts). */
@@ -161,6 +165,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseData(c: Controller, chunk: Buffer): void {
     if (this.head !== undefined && !this.writeHead(c)) return;
+    if (this.capture !== undefined) this.capture.data(chunk);
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       c.pause();
@@ -238,6 +243,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.controller && !this.controller.aborted) this.controller.abort(new ClientGoneError());
     sendError(this.res, status, code, message, { requestId: this.requestId });
     this.opts.onRefused?.(this, status);
+    if (this.capture !== undefined) this.capture.done(false);
     this.opts.onDone?.(this);
   }
 
@@ -259,6 +265,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.watch);
     this.series.inFlight.delete(this.flight);
     this.series.record(this.opts.now(), this.responded ? this.status : 0, error, this.latencyUs, this.clientGone, this.flight.started);
+    if (this.capture !== undefined) this.capture.done(outcome === 'ok');
     this.opts.onDone?.(this);
   }
 }

@@ -128,6 +128,7 @@ export class ProxyServer {
       this.exchangeOptions,
     );
     x.routeName = c.route.name;
+    if (c.route.shadow !== undefined) c.route.shadow.tap(x, this.table.clusters, c.target, c.headers); // parity: proxy/shadow.ts
     (res as Tracked)[EXCHANGE] = x;
     x.start();
   };

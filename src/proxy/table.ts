@@ -8,6 +8,8 @@ import { Cluster, type NodeEvent } from './cluster.js';
 import { attachDiscovery, DnsDiscovery } from './discovery.js';
 import { createResolver, type Resolve } from './resolver.js';
 import type { OverrideRule } from './override.js';
+import type { ParityStore } from '../parity/store.js';
+import { withShadow } from './shadow.js';
 
 export interface RoutingTable {
   readonly routes: readonly CompiledRoute[];
@@ -26,11 +28,13 @@ export interface TableOptions {
   onNodeEvent?: (e: NodeEvent) => void;
   /** How discovery resolves names (tests inject one); default: config.dns.servers, else the system's. */
   resolve?: Resolve;
+  /** Where the routes' shadow taps count (parity); without it no route shadows. */
+  parity?: ParityStore;
 }
 
 export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, opts: TableOptions = {}): RoutingTable {
   const { override, onNodeEvent } = opts;
-  const routes = config.routes.map((r) => compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)));
+  const routes = config.routes.map((r) => withShadow(compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)), r, opts.parity));
   const clusters = {} as Record<BackendName, Cluster>;
   for (const b of BACKENDS) {
     const old = previous?.clusters[b];

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig } from '../config/schema.js';
 import type { RouteSeries } from '../stats/store.js';
 import { cookieValue, type Interleave } from './decide.js';
+import type { ShadowTap } from '../proxy/shadow.js';
 
 /** The mutable split of one route: owned by control, read by the proxy on every request. */
 export interface RouteSplit {
@@ -19,6 +20,8 @@ export interface CompiledRoute {
   readonly stickyCookie: string | undefined;
   readonly split: RouteSplit;
   readonly series: RouteSeries;
+  /** The route's shadow tap (parity); undefined without routes[].shadow: one field check per request. */
+  readonly shadow?: ShadowTap;
 }
 
 export function compileRoute(r: RouteConfig, split: RouteSplit, series: RouteSeries): CompiledRoute {

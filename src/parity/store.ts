@@ -1,0 +1,77 @@
+// The parity figures of every route in this process, and the shadow state that must outlive a
+// config reload (the sampling interleave, the copies in flight): one entry per route name, kept
+// when a reload builds a new routing table. Read by the admin API and the metrics; written only
+// by proxy/shadow.ts. No I/O.
+import { Counter, type Registry } from 'prom-client';
+import { newInterleave, type Interleave } from '../split/decide.js';
+import { ParityFigures, type FiguresOptions, type ParitySnapshot } from './figures.js';
+
+export interface RouteParity {
+  readonly figures: ParityFigures;
+  /** The shadow's own sampling state (never the split's). */
+  readonly interleave: Interleave;
+  /** Shadow copies open right now (their bodies held in memory): maxInFlight bounds its size. */
+  readonly open: Set<{ cancel(): void }>;
+}
+
+export class ParityStore {
+  private readonly routes = new Map<string, RouteParity>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The entry of a route, created the first time (a reload keeps it, figures and all). */
+  route(name: string, opts: FiguresOptions = {}): RouteParity {
+    let r = this.routes.get(name);
+    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set() }));
+    return r;
+  }
+
+  /** Routes with a shadow (now or since the start), by name. */
+  names(): string[] {
+    return [...this.routes.keys()];
+  }
+
+  /** GET /api/v1/parity: every route's figures. */
+  snapshot(): Record<string, ParitySnapshot> {
+    const out: Record<string, ParitySnapshot> = {};
+    for (const [name, r] of this.routes) out[name] = r.figures.snapshot();
+    return out;
+  }
+
+  /**
+   * Shutdown: end every open shadow copy now, so that closing the pools does not wait for a shadow
+   * that hangs (they are not counted: nothing came of them).
+   */
+  cancelAll(): void {
+    for (const r of this.routes.values()) for (const p of [...r.open]) p.cancel();
+  }
+
+  /** POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish). */
+  reset(): void {
+    for (const r of this.routes.values()) r.figures.reset();
+  }
+}
+
+/** Outcomes of cutover_shadow_requests_total. */
+export const SHADOW_OUTCOMES = ['matched', 'mismatched', 'skipped', 'dropped', 'error'] as const;
+
+/**
+ * cutover_shadow_requests_total{route,outcome} on the process's registry, read from the figures
+ * at scrape time (nothing per request). With workers each worker's counts are summed.
+ */
+export function registerShadowMetrics(registry: Registry, store: ParityStore): void {
+  new Counter({
+    name: 'cutover_shadow_requests_total',
+    help: 'Sampled shadow copies by outcome: matched, mismatched (compared and different), skipped (a body over maxBodyBytes), dropped (maxInFlight reached), error (the shadow failed).',
+    labelNames: ['route', 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [route, s] of Object.entries(store.snapshot())) {
+        const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
+        const values: Record<(typeof SHADOW_OUTCOMES)[number], number> = { matched: s.matched, mismatched: s.mismatched, skipped: s.skipped, dropped: s.dropped, error: errors };
+        for (const outcome of SHADOW_OUTCOMES) this.inc({ route, outcome }, values[outcome]);
+      }
+    },
+  });
+}
