@@ -33,7 +33,7 @@ export interface TestBrowser {
  */
 export async function launchBrowser(): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'cutover-chromium-'));
-  const child = spawn(CHROMIUM, [...ARGS, `--user-data-dir=${profile}`, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(CHROMIUM, [...ARGS, `--user-data-dir=${profile}`, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoint = await new Promise<string>((resolve, reject) => {
     let text = '';
@@ -66,18 +66,30 @@ export async function launchBrowser(): Promise<TestBrowser> {
       return { page, errors };
     },
     async close() {
-      await browser.close().catch(() => undefined);
-      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-      await exited;
-      // Chromium's helper processes may still be writing their last files as the main one exits.
-      // On a loaded machine they can take seconds: retry, and leave the temporary profile to the OS rather than fail the test.
+      // Every step is bounded: a browser that hangs on the way out must not hold the test.
+      const within = (ms: number, p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())]);
+      await within(3000, browser.close().catch(() => undefined));
+      // The whole process group is ours (spawned detached): the main process and its helpers.
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      if (child.exitCode === null) kill('SIGTERM');
+      await within(3000, exited);
+      if (child.exitCode === null && child.signalCode === null) kill('SIGKILL');
+      await within(2000, exited);
+      // Chromium's helper processes may still be writing their last files as the main one exits:
+      // retry briefly, then leave the temporary profile to the OS rather than fail the test.
       try {
-        rmSync(profile, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 });
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       } catch (err) {
         console.warn(`could not remove the chromium profile ${profile}: ${(err as Error).message}`);
       }
     },
   };
-  onTestFinished(() => b.close());
+  onTestFinished(() => b.close(), 20_000);
   return b;
 }
