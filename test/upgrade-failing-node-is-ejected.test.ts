@@ -4,21 +4,9 @@
 import type { Duplex } from 'node:stream';
 import { expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { wsEchoBackend } from './helpers/ws-backend.js';
 import { startBackend, startProxy, testConfig, track } from './helpers/servers.js';
 
-async function echoNode() {
-  const b = await startBackend((_req, res) => res.end('plain'));
-  const wss = new WebSocketServer({ server: b.server });
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo:${m}`)));
-  return track({
-    url: b.url,
-    async close() {
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => wss.close(() => r()));
-      await b.close();
-    },
-  });
-}
 
 async function failingNode(fail: (socket: Duplex) => void) {
   const b = await startBackend((_req, res) => res.end('plain'));
@@ -55,7 +43,7 @@ const cases: Array<[string, (socket: Duplex) => void, string]> = [
 
 for (const [what, fail, answer] of cases) {
   it(`ejects a legacy node that ${what} to every upgrade, and upgrades keep succeeding on the other`, async () => {
-    const good = await echoNode();
+    const good = await wsEchoBackend('echo');
     const bad = await failingNode(fail);
     // Ejections long enough that the node stays out for the rest of the test, however slow the machine.
     const outlierDetection = { baseEjectionMs: 600_000, maxEjectionMs: 600_000 };

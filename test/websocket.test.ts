@@ -1,23 +1,9 @@
 // A WebSocket upgrade follows the split to the chosen backend and echoes through the proxy.
 import type { Duplex } from 'node:stream';
 import { expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
+import { wsEchoBackend } from './helpers/ws-backend.js';
 import { startBackend, startProxy, testConfig, track, waitFor } from './helpers/servers.js';
-
-/** A backend that echoes WebSocket messages prefixed with its name; closed when the test ends. */
-async function echoBackend(name: string) {
-  const b = await startBackend((_req, res) => res.end(name));
-  const wss = new WebSocketServer({ server: b.server });
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`${name}:${m}`)));
-  return track({
-    url: b.url,
-    async close() {
-      for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => wss.close(() => r()));
-      await b.close();
-    },
-  });
-}
 
 function echo(url: string, headers: Record<string, string> = {}) {
   return new Promise<string>((resolve, reject) => {
@@ -32,8 +18,8 @@ function echo(url: string, headers: Record<string, string> = {}) {
 }
 
 it('proxies a WebSocket echo to the backend the split chose', async () => {
-  const legacy = await echoBackend('legacy');
-  const candidate = await echoBackend('candidate');
+  const legacy = await wsEchoBackend('legacy');
+  const candidate = await wsEchoBackend('candidate');
   const proxy = await track(
     startProxy(
       testConfig([legacy.url], [candidate.url], {
@@ -82,7 +68,7 @@ it('answers 504 to an upgrade the backend never answers, counts it once, and kee
 });
 
 it('shutdown cuts an open WebSocket when the grace period ends', async () => {
-  const b = await echoBackend('legacy');
+  const b = await wsEchoBackend('legacy');
   const proxy = await track(startProxy(testConfig([b.url], [b.url]))); // closed by the test; closing twice is a no-op
   const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/ws`);
   await new Promise((r) => ws.once('open', r));
