@@ -53,7 +53,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   for (const name of REJECTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void | Promise<void>) =>
     new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { return collect(this); } } : {}) });
-  // Aggregator: how the primary combines the workers' values (prom-client's AggregatorRegistry).
+  // (The aggregator option is prom-client's; with workers nothing is aggregated: the figures are merged first.)
   const gauge = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void | Promise<void>, aggregator: Aggregator = 'sum') =>
     new Gauge({ name, help, labelNames, registers: [registry], aggregator, ...(collect ? { collect() { return collect(this); } } : {}) });
 

@@ -325,7 +325,13 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
  * A compiled route with its shadow tap (routes[].shadow), or with `shadow: undefined`: every
  * route has the same shape, and one without a shadow costs the request path one field check.
  */
-export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined): CompiledRoute {
+/** A route as the proxy serves it: compiled, with its shadow tap (parity) when routes[].shadow is set. */
+export type ProxyRoute = CompiledRoute & {
+  /** Undefined without routes[].shadow: one field check per request. */
+  readonly shadow?: ShadowTap;
+};
+
+export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined): ProxyRoute {
   const cfg = config.shadow;
   const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs, undefined, route.stickyHeader || route.stickyCookie ? route : undefined) : undefined;
   return { ...route, shadow };

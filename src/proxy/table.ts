@@ -3,17 +3,17 @@
 import type { Config } from '../config/schema.js';
 import { BACKENDS, type BackendName } from '../config/names.js';
 import type { Control } from '../control/control.js';
-import { compileRoute, type CompiledRoute } from '../split/route.js';
+import { compileRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
 import { Cluster, type NodeEvent } from './cluster.js';
 import { attachDiscovery, DnsDiscovery } from './discovery.js';
 import { createResolver, type Resolve } from './resolver.js';
 import type { OverrideRule } from './override.js';
 import type { ParityStore } from '../parity/store.js';
-import { withShadow } from './shadow.js';
+import { withShadow, type ProxyRoute } from './shadow.js';
 
 export interface RoutingTable {
-  readonly routes: readonly CompiledRoute[];
+  readonly routes: readonly ProxyRoute[];
   readonly clusters: Readonly<Record<BackendName, Cluster>>;
   /** The override header and who may use it; undefined when it is off. */
   readonly override: OverrideRule | undefined;
