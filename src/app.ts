@@ -32,6 +32,7 @@ import { adminToken, checkAdminProtected, fleetConfigured, hostPort, overrideRul
 export type { DataPlaneView } from './admin/deps.js';
 export { startupProblems, VERSION } from './setup.js';
 import { ParityStore, registerShadowMetrics } from './parity/store.js';
+import { storeSource } from './parity/source.js';
 
 
 export type { ReloadResult };
@@ -133,6 +134,7 @@ export class App {
         metrics: worker ? unscrapedMetrics() : this.metrics,
         clock: options.clock,
         source: this.fleet,
+        parity: storeSource(this.parity),
         recordOnly: worker,
         breach: this.ramp,
       },

@@ -11,6 +11,7 @@ import { CutoverError } from '../errors.js';
 import type { FiguresSource } from '../guard/runner.js';
 import type { WindowFigures } from '../guard/rules.js';
 import type { Logger } from '../log.js';
+import type { ParityEvidence } from '../parity/source.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FileStateStore, LoadResult } from '../state/file-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
@@ -128,6 +129,10 @@ export class Fleet implements FiguresSource {
 
   merged(route: string): WindowFigures[] | undefined {
     return this.last?.routes.get(route);
+  }
+
+  mergedParity(route: string): ParityEvidence | undefined {
+    return this.last?.parity.get(route);
   }
 
   /**

@@ -5,6 +5,8 @@ import type { Config, GuardConfig, RouteConfig } from '../config/schema.js';
 import type { Change, Control } from '../control/control.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ParityEvidence, ParitySource } from '../parity/source.js';
+import { evidenceOf as parityCopy } from '../parity/source.js';
 import type { Stats } from '../stats/store.js';
 import { toWire, type WireRoute } from './wire.js';
 import { readWindows } from './figures.js';
@@ -30,11 +32,18 @@ export interface FiguresSource {
   mode(): 'local' | 'merged' | 'follower';
   /** The merged windows of a route (undefined: no fresh snapshot holds it). */
   merged(route: string): WindowFigures[] | undefined;
+  /** The merged parity counts of a route (undefined: no fresh snapshot carries any). */
+  mergedParity?(route: string): ParityEvidence | undefined;
 }
 
 export interface GuardDeps {
   stats: Stats;
   source?: FiguresSource;
+  /**
+   * This process's parity per route (its shadow taps), judged by maxMismatchRate on routes with
+   * a shadow and sent in wireSnapshot; in 'merged' mode the source's mergedParity is judged.
+   */
+  parity?: ParitySource;
   control: Control;
   logger: Logger;
   metrics: Metrics;
@@ -77,7 +86,8 @@ export class GuardRunner {
     // requests that start from now on are judged, in every window. It is announced.
     this.unsubscribe = deps.control.onChange((c: Change) => {
       if (c.kind === 'guard' && c.to === 'armed' && c.route) {
-        this.states.set(c.route, initialGuardState(this.clock()));
+        // The comparisons so far are the baseline: only later ones are judged (like Series.rearm).
+        this.states.set(c.route, initialGuardState(this.clock(), this.parityOf(c.route, this.mode)));
         const series = deps.stats.route(c.route);
         const mono = deps.stats.clock();
         series.legacy.rearm(mono);
@@ -137,6 +147,12 @@ export class GuardRunner {
     return readWindows(this.deps.stats.route(route), this.deps.stats.clock(), seconds, policy, this.timeouts);
   }
 
+  /** The parity a route is judged on (undefined when it does not shadow): its own, or the merged one when leading. */
+  private parityOf(route: string, mode: 'local' | 'merged' | 'follower'): ParityEvidence | undefined {
+    if (!this.routes.find((r) => r.name === route)?.shadow) return undefined;
+    return mode === 'merged' ? this.deps.source?.mergedParity?.(route) : this.deps.parity?.(route);
+  }
+
   /** This process's figures of every judged route, as plain data for the fleet's leader or the primary. */
   wireSnapshot(): Record<string, WireRoute> {
     const out: Record<string, WireRoute> = {};
@@ -151,6 +167,8 @@ export class GuardRunner {
         inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
         timeoutMs: { ...this.timeouts },
       };
+      const parity = r.shadow ? this.deps.parity?.(r.name) : undefined;
+      if (parity) out[r.name].parity = parityCopy(parity);
     }
     return out;
   }
@@ -172,7 +190,8 @@ export class GuardRunner {
         const percent = control.percent(r.name) ?? 0;
         const state = this.states.get(r.name) ?? initialGuardState(now);
         const windows = percent <= 0 ? [] : mode === 'merged' ? (this.deps.source!.merged(r.name) ?? []) : this.windows(r.name, policy);
-        const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs });
+        const parity = percent <= 0 ? undefined : this.parityOf(r.name, mode);
+        const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs, parity });
         this.states.set(r.name, decision.state);
         this.report(r.name, decision);
         decisions.push({ route: r.name, decision });

@@ -4,6 +4,7 @@
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { BackendName } from '../config/schema.js';
+import { sumEvidence, type ParityEvidence } from '../parity/source.js';
 import { distributionOf } from './figures.js';
 import type { Figures, WindowFigures } from './rules.js';
 import { newHistogram } from '../stats/series.js';
@@ -25,6 +26,11 @@ export interface WireRoute {
   candidate: WireFigures[];
   inFlightMs: Record<BackendName, number[]>;
   timeoutMs: Record<BackendName, number>;
+  /**
+   * The route's parity counts (cumulative) when it shadows, so that the leader judges
+   * maxMismatchRate on every replica's comparisons. Optional: older replicas do not send it.
+   */
+  parity?: ParityEvidence;
 }
 
 export interface GuardSnapshot {
@@ -54,6 +60,8 @@ export function toWire(f: Figures, histogram?: Histogram): WireFigures {
 export interface Merged {
   /** Per route, the windows as the guard judges them. */
   routes: Map<string, WindowFigures[]>;
+  /** Per route that shadows somewhere, the comparisons of every fresh replica added up. */
+  parity: Map<string, ParityEvidence>;
   /** Replicas whose snapshot was used, and those left out because it was too old. */
   fresh: string[];
   stale: Array<{ replica: string; ageMs: number }>;
@@ -66,8 +74,10 @@ export interface Merged {
  */
 export function mergeGuardSnapshots(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number): Merged {
   const { acc, fresh, stale } = accumulate(snaps, now, maxAgeMs);
-  const out: Merged = { routes: new Map(), fresh, stale };
+  const out: Merged = { routes: new Map(), parity: new Map(), fresh, stale };
   for (const [route, a] of acc) {
+    const parity = sumEvidence(a.parity);
+    if (parity) out.parity.set(route, parity);
     const fig = (b: BackendName, i: number): Figures => {
       const x = a[b][i] ?? { requests: 0, errors: 0, timed: 0, slow: 0, histogram: undefined };
       return { requests: x.requests, errors: x.errors, timed: x.timed, slow: x.slow, inFlightMs: a.inFlight[b], timeoutMs: a.timeoutMs[b], latency: x.histogram && distributionOf(x.histogram) };
@@ -99,6 +109,8 @@ export function combineWire(snaps: readonly GuardSnapshot[], now: number, maxAge
       inFlightMs: a.inFlight,
       timeoutMs: a.timeoutMs,
     };
+    const parity = sumEvidence(a.parity);
+    if (parity) out[route].parity = parity;
   }
   return out;
 }
@@ -109,6 +121,7 @@ interface RouteAcc {
   candidate: Acc[];
   inFlight: Record<BackendName, number[]>;
   timeoutMs: Record<BackendName, number>;
+  parity: ParityEvidence[];
 }
 
 function accumulate(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number) {
@@ -125,9 +138,10 @@ function accumulate(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: numb
     for (const [route, r] of Object.entries(s.routes)) {
       let a = acc.get(route);
       if (!a) {
-        a = { windows: [...r.windows], legacy: [], candidate: [], inFlight: { legacy: [], candidate: [] }, timeoutMs: r.timeoutMs };
+        a = { windows: [...r.windows], legacy: [], candidate: [], inFlight: { legacy: [], candidate: [] }, timeoutMs: r.timeoutMs, parity: [] };
         acc.set(route, a);
       }
+      if (r.parity) a.parity.push(r.parity);
       r.windows.forEach((w, i) => (a.windows[i] = Math.min(a.windows[i] ?? w, w)));
       for (const b of ['legacy', 'candidate'] as const) {
         r[b].forEach((f, i) => (a[b][i] = add(a[b][i], f)));

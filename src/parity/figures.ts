@@ -133,6 +133,11 @@ export class ParityFigures {
     return out;
   }
 
+  /** The route's counts and path tables alone (cheap: what the guard and the ramp judge). */
+  totals(): EndpointFigures {
+    return copyEndpoint(this.total);
+  }
+
   snapshot(): ParitySnapshot {
     const endpoints: Record<string, EndpointFigures> = {};
     for (const [k, e] of this.endpoints) endpoints[k] = copyEndpoint(e);
