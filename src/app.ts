@@ -123,6 +123,7 @@ export class App {
             acting: () => this.fleet?.mode() !== 'follower',
             // The fleet's leader judges a hold on every replica's traffic.
             totals: (route) => this.fleet?.totals(route),
+            parity: storeSource(this.parity),
           },
           config,
         );

@@ -146,7 +146,8 @@ export class Fleet implements FiguresSource {
     return this.snapshots.flatMap((s) => {
       const t = s.totals?.[route];
       if (!t || now - s.at > maxAge) return [];
-      return [{ source: s.replica, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate) }];
+      const parity = s.routes[route]?.parity; // absent from older replicas and routes without a shadow
+      return [{ source: s.replica, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate), ...(parity ? { parity } : {}) }];
     });
   }
 
