@@ -10,6 +10,7 @@ import { createMetrics } from '../src/metrics/metrics.js';
 import type { ParityEvidence } from '../src/parity/source.js';
 import { rampRules } from '../src/ramp/machine.js';
 import { RampRunner } from '../src/ramp/runner.js';
+import { renderRamp } from '../src/commands/migration.js';
 import { Stats } from '../src/stats/store.js';
 
 function setup(onBreach: 'revert' | 'pause') {
@@ -58,6 +59,10 @@ it('holds past the hold time until enough comparisons match, saying how many mor
     const rule = held.evidence?.rules.find((r) => r.rule === 'maxMismatchRate');
     expect(rule).toMatchObject({ outcome: 'inconclusive', n: 20, x: 0, needed: 39 });
     expect(held.message).toContain('maxMismatchRate: needs ~39 more comparisons without a mismatch (0 of 20 differ so far)');
+    // What `cutover ramp status` prints.
+    const text = renderRamp(ramp.status().routes);
+    expect(text).toContain('200 candidate, 200 legacy requests, 20 shadow comparisons');
+    expect(text).toContain('maxMismatchRate: inconclusive: maxMismatchRate: needs ~39 more comparisons');
     compare(38);
     second();
     expect(control.ramp('orders')?.step).toBe(0); // 58: still one short
