@@ -220,7 +220,7 @@ export class App {
 
   /** The migration scorecard of every route, from this process's snapshots. */
   report(): Report {
-    return reportOf(this.config, this.control, this.dataPlaneView(), this.startedAt);
+    return reportOf(this.config, this.control, this.dataPlaneView(), this.startedAt, storeSource(this.parity));
   }
 
   /**
