@@ -13,10 +13,10 @@ import { RampRunner } from '../src/ramp/runner.js';
 import { renderRamp } from '../src/commands/migration.js';
 import { Stats } from '../src/stats/store.js';
 
-function setup(onBreach: 'revert' | 'pause') {
+function setup(onBreach: 'revert' | 'pause', shadowPercent = 10) {
   const config = parseConfig({
     backends: { legacy: { upstreams: ['http://127.0.0.1:9'] }, candidate: { upstreams: ['http://127.0.0.1:9'] } },
-    routes: [{ name: 'orders', match: { pathPrefix: '/' }, candidatePercent: 0, shadow: { percent: 10 }, ramp: { steps: [10, 50, 100], holdSeconds: 1, onBreach } }],
+    routes: [{ name: 'orders', match: { pathPrefix: '/' }, candidatePercent: 0, shadow: { percent: shadowPercent }, ramp: { steps: [10, 50, 100], holdSeconds: 1, onBreach } }],
     // 95 %: 59 clean comparisons (or requests) make a 5 % limit conclusive.
     guard: { minRequests: 5, confidence: 0.95, rules: { maxErrorRate: 0.05, maxP99Ms: null, maxMismatchRate: 0.05 } },
   });
@@ -102,6 +102,20 @@ it('pauses instead with onBreach: pause, and the split stays', async () => {
     expect(control.latch('orders')).toBeUndefined();
     expect(control.percent('orders')).toBe(10);
     expect(control.ramp('orders')).toMatchObject({ status: 'paused', reason: expect.stringContaining('differing: /total (16)') });
+  } finally {
+    await ramp.close();
+  }
+});
+
+it('does not wait for parity on a route whose shadow copies nothing (percent 0: compare rules only)', async () => {
+  const { control, ramp, second } = setup('revert', 0);
+  try {
+    ramp.command('start', { source: 'api' });
+    second();
+    second();
+    second();
+    expect(control.ramp('orders')?.step).toBeGreaterThan(0);
+    expect(ramp.status().routes.orders.evidence?.comparisons).toBeNull();
   } finally {
     await ramp.close();
   }

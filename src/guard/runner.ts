@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ParityEvidence } from '../parity/source.js';
 import type { FiguresSource, GuardDeps } from './deps.js';
-import { evidenceOf as parityCopy } from '../parity/source.js';
+import { evidenceOf as parityCopy, shadows } from '../parity/source.js';
 import type { Stats } from '../stats/store.js';
 import { toWire, type WireRoute } from './wire.js';
 import { readWindows } from './figures.js';
@@ -112,7 +112,8 @@ export class GuardRunner {
 
   /** The parity a route is judged on (undefined when it does not shadow): its own, or the merged one when leading. */
   private parityOf(route: string, mode: 'local' | 'merged' | 'follower'): ParityEvidence | undefined {
-    if (!this.routes.find((r) => r.name === route)?.shadow) return undefined;
+    const r = this.routes.find((x) => x.name === route);
+    if (!r || !shadows(r)) return undefined;
     return mode === 'merged' ? this.deps.source?.mergedParity?.(route) : this.deps.parity?.(route);
   }
 
@@ -130,7 +131,7 @@ export class GuardRunner {
         inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
         timeoutMs: { ...this.timeouts },
       };
-      const parity = r.shadow ? this.deps.parity?.(r.name) : undefined;
+      const parity = shadows(r) ? this.deps.parity?.(r.name) : undefined;
       if (parity) out[r.name].parity = parityCopy(parity);
     }
     return out;

@@ -2,6 +2,7 @@
 // name, so that one process passes its own ParityStore, and the workers' primary or the fleet's
 // leader the merged figures. The deciders need only the counts and the differing paths, which is
 // also what travels in the fleet's snapshots (a whole ParitySnapshot is one, too). No I/O.
+import type { RouteConfig } from '../config/schema.js';
 import type { ParitySnapshot } from './figures.js';
 import type { ParityStore } from './store.js';
 
@@ -10,6 +11,14 @@ export type ParityEvidence = Pick<ParitySnapshot, 'compared' | 'matched' | 'mism
 
 /** A route's parity now, or undefined when it has none (no shadow). */
 export type ParitySource = (route: string) => ParityEvidence | undefined;
+
+/**
+ * Whether a route's parity is evidence: it shadows a share of its requests. A shadow at 0 % (only
+ * compare rules, for `cutover parity`) makes no comparisons, and must not hold a ramp forever.
+ */
+export function shadows(r: Pick<RouteConfig, 'shadow'>): boolean {
+  return (r.shadow?.percent ?? 0) > 0;
+}
 
 /** The figures of this process's shadow taps (counts only: no samples, no histograms). */
 export function storeSource(store: ParityStore): ParitySource {

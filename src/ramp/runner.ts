@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MismatchFigures } from '../guard/rules.js';
 import { paritySince } from '../parity/rule.js';
-import type { ParityEvidence, ParitySource } from '../parity/source.js';
+import { shadows, type ParityEvidence, type ParitySource } from '../parity/source.js';
 import type { Stats } from '../stats/store.js';
 import { holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
 import { planOf, type RampPlan } from './plan.js';
@@ -112,7 +112,7 @@ export class RampRunner {
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
     const withRamp = config.routes.filter((r): r is RouteConfig & { ramp: NonNullable<RouteConfig['ramp']> } => r.ramp !== undefined);
     this.plans = new Map(withRamp.map((r) => [r.name, planOf(r.ramp)]));
-    this.shadowed = new Set(config.routes.filter((r) => r.shadow !== undefined).map((r) => r.name));
+    this.shadowed = new Set(config.routes.filter(shadows).map((r) => r.name));
     this.policies = new Map(withRamp.map((r) => [r.name, routePolicy(config.guard, r)]));
   }
 
