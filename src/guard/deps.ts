@@ -26,8 +26,8 @@ export interface GuardDeps {
   stats: Stats;
   source?: FiguresSource;
   /**
-   * This process's parity per route (its shadow taps), judged by maxMismatchRate on routes with
-   * a shadow and sent in wireSnapshot; in 'merged' mode the source's mergedParity is judged.
+   * This process's parity per route (its shadow taps), judged by maxMismatchRate on routes that
+   * shadow; in 'merged' mode the source's mergedParity is judged instead.
    */
   parity?: ParitySource;
   control: Control;
@@ -40,9 +40,4 @@ export interface GuardDeps {
    * holds its step for a person instead of the revert (ramp/policy.ts breachAction).
    */
   breach?: { breachAction(route: string): 'revert' | 'pause' };
-  /**
-   * A worker's guard: it reads this process's figures for the primary (wireSnapshot) and hears
-   * re-arms, but never judges (no timer) and sends no webhooks.
-   */
-  recordOnly?: boolean;
 }

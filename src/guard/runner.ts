@@ -5,11 +5,8 @@ import type { Config, GuardConfig, RouteConfig } from '../config/schema.js';
 import type { Change, Control } from '../control/control.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ParityEvidence } from '../parity/source.js';
+import { shadows, type ParityEvidence } from '../parity/source.js';
 import type { FiguresSource, GuardDeps } from './deps.js';
-import { evidenceOf as parityCopy, shadows } from '../parity/source.js';
-import type { Stats } from '../stats/store.js';
-import { toWire, type WireRoute } from './wire.js';
 import { readWindows } from './figures.js';
 import { evidenceOf, guardPlan, type GuardPlan } from './plan.js';
 import { evaluate, initialGuardState, windowsToJudge, type Decision, type RouteGuardState, type RoutePolicy, type WindowFigures } from './policy.js';
@@ -22,6 +19,7 @@ export { routePolicy };
 export type { Observation };
 
 export { GUARD_STATES, type GuardStateName } from './metrics.js';
+
 export type { FiguresSource, GuardDeps };
 
 export class GuardRunner {
@@ -43,7 +41,7 @@ export class GuardRunner {
     config: Config,
   ) {
     this.clock = deps.clock ?? Date.now;
-    this.webhooks = new WebhookSender(deps.recordOnly ? [] : config.guard.webhooks, deps.logger);
+    this.webhooks = new WebhookSender(config.guard.webhooks, deps.logger);
     this.counted = guardMetrics(deps.metrics, () => this.routes.map((r) => [r.name, this.stateName(r.name)]));
     // A re-arm (API or CLI, here or on another replica) starts the route's judgement afresh: only
     // requests that start from now on are judged, in every window. It is announced.
@@ -51,10 +49,7 @@ export class GuardRunner {
       if (c.kind === 'guard' && c.to === 'armed' && c.route) {
         // The comparisons so far are the baseline: only later ones are judged (like Series.rearm).
         this.states.set(c.route, initialGuardState(this.clock(), this.parityOf(c.route, this.mode)));
-        const series = deps.stats.route(c.route);
-        const mono = deps.stats.clock();
-        series.legacy.rearm(mono);
-        series.candidate.rearm(mono);
+        deps.stats.rearm(c.route);
         this.webhooks.send({ type: 'rearmed', time: c.time, route: c.route, source: c.source, reason: c.reason ?? null });
       }
     });
@@ -66,7 +61,7 @@ export class GuardRunner {
     this.config = config.guard;
     this.routes = config.routes;
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
-    this.webhooks.urls = this.deps.recordOnly ? [] : config.guard.webhooks;
+    this.webhooks.urls = config.guard.webhooks;
     this.policies = new Map(config.routes.map((r) => [r.name, routePolicy(config.guard, r)]));
     for (const name of [...this.states.keys()]) if (!this.policies.has(name)) this.states.delete(name);
     if (this.started) {
@@ -81,7 +76,6 @@ export class GuardRunner {
   mode: 'local' | 'merged' | 'follower' = 'local';
 
   start(): void {
-    if (this.deps.recordOnly) return;
     this.started = true;
     if (this.timer || !this.config.enabled) return;
     this.timer = setInterval(() => this.tick(), this.config.intervalMs);
@@ -115,26 +109,6 @@ export class GuardRunner {
     const r = this.routes.find((x) => x.name === route);
     if (!r || !shadows(r)) return undefined;
     return mode === 'merged' ? this.deps.source?.mergedParity?.(route) : this.deps.parity?.(route);
-  }
-
-  /** This process's figures of every judged route, as plain data for the fleet's leader or the primary. */
-  wireSnapshot(): Record<string, WireRoute> {
-    const out: Record<string, WireRoute> = {};
-    for (const r of this.routes) {
-      const policy = this.policies.get(r.name)!;
-      if (!policy.enabled || !this.config.enabled) continue;
-      const ws = this.read(r.name, policy);
-      out[r.name] = {
-        windows: ws.map((w) => w.seconds),
-        legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
-        candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
-        inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
-        timeoutMs: { ...this.timeouts },
-      };
-      const parity = shadows(r) ? this.deps.parity?.(r.name) : undefined;
-      if (parity) out[r.name].parity = parityCopy(parity);
-    }
-    return out;
   }
 
   /** One evaluation of every route; applies the plan the policy returns. */

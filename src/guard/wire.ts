@@ -3,9 +3,11 @@
 // of requests in flight are concatenated and aged by the time since the snapshot. Pure.
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { BackendName } from '../config/schema.js';
-import { sumEvidence, type ParityEvidence } from '../parity/source.js';
-import { distributionOf } from './figures.js';
+import type { BackendName } from '../config/names.js';
+import { evidenceOf, sumEvidence, type ParityEvidence, type ParitySource } from '../parity/source.js';
+import { distributionOf, readWindows } from './figures.js';
+import type { RoutePolicy } from './policy.js';
+import type { Stats } from '../stats/store.js';
 import type { Figures, WindowFigures } from './rules.js';
 import { newHistogram } from '../stats/series.js';
 import type { Snapshot } from '../stats/snapshot.js';
@@ -55,6 +57,35 @@ export function toWire(f: Figures, histogram?: Histogram): WireFigures {
   const w: WireFigures = { requests: f.requests, errors: f.errors, timed: f.timed, slow: f.slow };
   if (histogram && histogram.totalCount > 0) w.histogram = hdr.encodeIntoCompressedBase64(histogram);
   return w;
+}
+
+/** What the guard judges, compiled from the config (guard/thresholds.ts): the routes it judges, their windows and policies. */
+export interface WireSpec {
+  /** `shadows`: the route's shadow copies something, so its parity counts are evidence (parity/source.ts shadows). */
+  routes: Array<{ name: string; windows: number[]; policy: RoutePolicy; shadows?: boolean }>;
+  timeouts: Record<BackendName, number>;
+}
+
+/**
+ * A process's figures of every judged route, read from its series, as plain data; with `parity`,
+ * the comparison counts of the routes that shadow (spec.routes[].shadows) too.
+ */
+export function wireRoutes(stats: Stats, spec: WireSpec, parity?: ParitySource): Record<string, WireRoute> {
+  const out: Record<string, WireRoute> = {};
+  const now = stats.clock();
+  for (const { name, windows, policy, shadows } of spec.routes) {
+    const ws = readWindows(stats.route(name), now, windows, policy, spec.timeouts);
+    out[name] = {
+      windows: ws.map((w) => w.seconds),
+      legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
+      candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
+      inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
+      timeoutMs: { ...spec.timeouts },
+    };
+    const p = shadows ? parity?.(name) : undefined;
+    if (p) out[name].parity = evidenceOf(p);
+  }
+  return out;
 }
 
 export interface Merged {
