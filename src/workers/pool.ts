@@ -106,25 +106,30 @@ export class WorkerPool implements FiguresSource {
     worker.once('exit', (code, signal) => {
       clearTimeout(timeout);
       failed(new Error(`worker ${m.pid} exited (code ${code}, signal ${signal}) before it listened`));
-      this.members.delete(m.id);
-      this.merge.dirty = true;
-      if (this.closing || m.state === 'draining') return;
-      // Died while serving (or starting): replace it; a crash loop is slowed to one fork a second.
-      const early = Date.now() - m.startedAt < 1000;
-      this.deps.logger.error({ worker: m.id, pid: m.pid, code, signal }, 'worker died: replacing it');
-      this.deps.replaced(signal ?? `exit ${code}`);
-      const replace = () => {
-        if (this.closing) return;
-        const r = this.fork();
-        r.ready.then(
-          () => this.deps.logger.info({ worker: r.id, pid: r.pid, replaced: m.pid }, 'worker replaced'),
-          (err: Error) => this.deps.logger.error({ err: err.message }, 'replacement worker failed to start'),
-        );
-      };
-      if (early) setTimeout(replace, 1000).unref();
-      else replace();
+      this.exited(m, code, signal);
     });
     return m;
+  }
+
+  /** A worker ended: gone from the merge; replaced unless it was meant to stop. */
+  private exited(m: Member, code: number | null, signal: string | null): void {
+    this.members.delete(m.id);
+    this.merge.dirty = true;
+    if (this.closing || m.state === 'draining') return;
+    // Died while serving (or starting): replace it; a crash loop is slowed to one fork a second.
+    const early = Date.now() - m.startedAt < 1000;
+    this.deps.logger.error({ worker: m.id, pid: m.pid, code, signal }, 'worker died: replacing it');
+    this.deps.replaced(signal ?? `exit ${code}`);
+    const replace = () => {
+      if (this.closing) return;
+      const r = this.fork();
+      r.ready.then(
+        () => this.deps.logger.info({ worker: r.id, pid: r.pid, replaced: m.pid }, 'worker replaced'),
+        (err: Error) => this.deps.logger.error({ err: err.message }, 'replacement worker failed to start'),
+      );
+    };
+    if (early) setTimeout(replace, 1000).unref();
+    else replace();
   }
 
   send(m: Member, msg: ToWorker): void {

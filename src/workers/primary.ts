@@ -77,33 +77,15 @@ export class Primary {
     this.control.onChange(() => this.broadcastState());
   }
 
-  get config(): Config {
-    return this.spec.config;
-  }
-  get control(): Control {
-    return this.plane.control;
-  }
-  get guard(): GuardRunner {
-    return this.plane.guard;
-  }
-  get ramp(): RampRunner {
-    return this.plane.ramp;
-  }
-  get metrics(): Metrics {
-    return this.plane.metrics;
-  }
-  get fleet(): Fleet | undefined {
-    return this.plane.fleet;
-  }
-  get admin(): FastifyInstance | undefined {
-    return this.plane.admin;
-  }
-  get stateFile(): string | undefined {
-    return this.plane.stateFile;
-  }
-  get adminAddress(): AddressInfo | undefined {
-    return this.plane.adminAddress;
-  }
+  get config(): Config { return this.spec.config; }
+  get control(): Control { return this.plane.control; }
+  get guard(): GuardRunner { return this.plane.guard; }
+  get ramp(): RampRunner { return this.plane.ramp; }
+  get metrics(): Metrics { return this.plane.metrics; }
+  get fleet(): Fleet | undefined { return this.plane.fleet; }
+  get admin(): FastifyInstance | undefined { return this.plane.admin; }
+  get stateFile(): string | undefined { return this.plane.stateFile; }
+  get adminAddress(): AddressInfo | undefined { return this.plane.adminAddress; }
 
   /** The workers as the control plane's data plane: their reports merged, their guard figures merged. */
   private port(): DataPlanePort {
@@ -234,10 +216,7 @@ export class Primary {
 
   /** Ask every worker for its cumulative totals of the routes whose ramp is under way. */
   private async refreshTotals(): Promise<void> {
-    const ramping = this.control.routes().filter((r) => {
-      const status = this.control.ramp(r)?.status;
-      return status === 'running' || status === 'paused';
-    });
+    const ramping = this.control.routes().filter((r) => ['running', 'paused'].includes(this.control.ramp(r)?.status ?? ''));
     if (ramping.length === 0) {
       this.workerTotals = [];
       return;
