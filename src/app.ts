@@ -23,6 +23,7 @@ import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from
 import type { Report } from './report/build.js';
 import { dataPlaneSpec, hostPort, rampTotals, requestsServed } from './setup.js';
 import type { Stats } from './stats/store.js';
+import { storeSource } from './parity/source.js';
 
 export type { DataPlaneView } from './admin/deps.js';
 export { startupProblems, VERSION } from './setup.js';
@@ -181,6 +182,7 @@ function localPort(data: DataPlane, control: Control): DataPlanePort {
     view: async () => data.view(),
     inFlight: async () => data.proxy.inFlight,
     parity: data.parity,
+    paritySource: storeSource(data.parity),
     live: () => liveFromStats(data.stats, data.config.routes.map((r) => r.name), { inFlight: data.proxy.inFlight, nodes: nodeHealth(data.table.clusters) }),
     publish: () => ({ routes: data.wire(), requests: requestsServed(data.stats), totals: rampTotals(control, data.stats) }),
   };

@@ -70,13 +70,14 @@ const commands: Record<string, Command> = {
 
   --duration S     how long the load runs (default 60)
   --rate N         requests per second (default 200)
-  --fault KIND     how the candidate goes bad: errors (500s), latency (50 × slower) or none (default errors)
-  --fault-after S  when it goes bad (default 20, during a later step of the ramp)
+  --fault KIND     how the candidate also goes bad: errors (500s), latency (50 × slower) or none
+                   (default none: its wrong order totals are enough; parity catches them)
+  --fault-after S  when it goes bad (default 20)
   --config FILE    the demo config (default config/demo.yaml)`,
     options: {
       duration: { type: 'string', default: '60' },
       rate: { type: 'string', default: '200' },
-      fault: { type: 'string', default: 'errors' },
+      fault: { type: 'string', default: 'none' },
       'fault-after': { type: 'string', default: '20' },
       config: { type: 'string', short: 'c' },
     },

@@ -25,6 +25,7 @@ import type { Report } from './report/build.js';
 import { adminToken, checkAdminProtected, fleetConfigured, hostPort, reportOf, stateFilePath, VERSION } from './setup.js';
 import { FileStateStore } from './state/file-store.js';
 import type { Stats } from './stats/store.js';
+import type { ParitySource } from './parity/source.js';
 
 export interface ControlPlaneOptions {
   config: Config;
@@ -82,6 +83,8 @@ export interface DataPlanePort {
   view(): Promise<DataPlaneView>;
   inFlight(): Promise<number>;
   parity: ParityPort;
+  /** Each route's parity as the guard, the ramp and the scorecard judge it (this process's, or its workers' merged). */
+  paritySource?: ParitySource;
   /** The dashboard's figures read from this process's own series (without: from view()). */
   live?: () => LiveView;
   /** What this replica publishes to the fleet every interval. */
@@ -130,10 +133,11 @@ export class ControlPlane {
         acting: () => fleet?.mode() !== 'follower',
         // The fleet's leader judges a hold on every replica's traffic; a primary on every worker's.
         totals: (route) => fleet?.totals(route) ?? port.holdSources?.(route),
+        parity: port.paritySource,
       },
       config,
     );
-    this.guard = new GuardRunner({ stats: port.stats, control, logger, metrics: this.metrics, clock, source: this.figuresSource(), breach: this.ramp }, config);
+    this.guard = new GuardRunner({ stats: port.stats, control, logger, metrics: this.metrics, clock, source: this.figuresSource(), parity: port.paritySource, breach: this.ramp }, config);
     this.admin = config.admin.enabled ? this.adminServer(state.token, hooks) : undefined;
   }
 
@@ -149,6 +153,7 @@ export class ControlPlane {
     return {
       mode: () => (local() ? (port.merged ? 'merged' : 'local') : fleet.mode()),
       merged: (route) => (local() ? port.merged?.merged(route) : fleet.merged(route)),
+      mergedParity: (route) => (local() ? port.merged?.mergedParity?.(route) : fleet.mergedParity(route)),
     };
   }
 
@@ -204,7 +209,7 @@ export class ControlPlane {
 
   /** The migration scorecard of every route, from the data plane's view. */
   async report(): Promise<Report> {
-    return reportOf(this.config, this.control, await this.port.view(), this.startedAt);
+    return reportOf(this.config, this.control, await this.port.view(), this.startedAt, this.port.paritySource);
   }
 
   /** A new config's control-plane half: the guard's rules and interval, the ramps, the log level. */

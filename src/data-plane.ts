@@ -22,6 +22,7 @@ import type { Resolve } from './proxy/resolver.js';
 import { ProxyServer } from './proxy/server.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
 import { Stats, type RecordingThresholds } from './stats/store.js';
+import { storeSource } from './parity/source.js';
 
 /** Everything the data plane is built from, as plain data (a worker gets it over IPC). */
 export interface DataPlaneSpec {
@@ -139,7 +140,7 @@ export class DataPlane {
 
   /** The guard's figures of every judged route, as plain data for the primary or the fleet. */
   wire(): Record<string, WireRoute> {
-    return wireRoutes(this.stats, this.spec.wire);
+    return wireRoutes(this.stats, this.spec.wire, storeSource(this.parity));
   }
 
   served(): Served {

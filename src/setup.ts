@@ -11,6 +11,7 @@ import { pathFromConfig, readTokenFile } from './config/secrets.js';
 import type { Control } from './control/control.js';
 import { CutoverError } from './errors.js';
 import type { RouteTotals } from './fleet/snapshots.js';
+import { shadows, type ParitySource } from './parity/source.js';
 import type { DataPlaneSpec } from './data-plane.js';
 import { recordingThresholds, wireSpec } from './guard/thresholds.js';
 import { buildReport, type Report } from './report/build.js';
@@ -50,8 +51,9 @@ export function rampTotals(control: Control, stats: Stats): Record<string, Route
 }
 
 /** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */
-export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number): Report {
+export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number, parity?: ParitySource): Report {
   return buildReport({
+    parity: parity && ((name) => (config.routes.some((r) => r.name === name && shadows(r)) ? parity(name) : undefined)),
     generatedAt: new Date().toISOString(),
     windowSeconds: view.windowSeconds,
     sinceStartSeconds: (Date.now() - startedAt) / 1000,
