@@ -12,6 +12,7 @@ import { combineWire, mergeGuardSnapshots, type GuardSnapshot, type Merged, type
 import type { FiguresSource } from '../guard/runner.js';
 import type { WindowFigures } from '../guard/rules.js';
 import type { Logger } from '../log.js';
+import type { ParityEvidence } from '../parity/source.js';
 import { isFromWorker, type Answers, type Question, type Served, type ToWorker } from './messages.js';
 
 export interface Member {
@@ -213,8 +214,23 @@ export class WorkerPool implements FiguresSource {
   }
 
   merged(route: string): WindowFigures[] | undefined {
+    return this.fresh()?.routes.get(route);
+  }
+
+  /** The workers' parity counts of a route, added up (their wire reports carry them). */
+  mergedParity(route: string): ParityEvidence | undefined {
+    return this.fresh()?.parity.get(route);
+  }
+
+  private fresh(): Merged | undefined {
     if (this.merge.dirty) this.merge = { dirty: false, last: mergeGuardSnapshots(this.snapshots(), Date.now(), this.maxAgeMs()) };
-    return this.merge.last?.routes.get(route);
+    return this.merge.last;
+  }
+
+  /** Each serving worker's last parity counts of a route (a ramp hold's sources). */
+  parityOf(source: string, route: string): ParityEvidence | undefined {
+    for (const m of this.members.values()) if (`worker-${m.pid}` === source) return m.snapshot?.routes[route]?.parity;
+    return undefined;
   }
 
   /** The workers' figures as one replica's, for a fleet (the primary is the replica). */

@@ -102,6 +102,7 @@ export class Primary {
         snapshot: async () => mergeWorkerParity(await reports()),
         reset: async () => [...new Set((await this.pool.askAll({ kind: 'parity-reset' })).flatMap((a) => a.value ?? []))],
       },
+      paritySource: (route) => this.pool.mergedParity(route),
       publish: () => ({ ...this.pool.wire(), totals: this.mergedTotals() }),
     };
   }
@@ -237,7 +238,7 @@ export class Primary {
   private rampSources(route: string): SourceTotals[] {
     return this.workerTotals.flatMap((w) => {
       const t = w.routes[route];
-      return t ? [{ source: w.source, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate) }] : [];
+      return t ? [{ source: w.source, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate), parity: this.pool.parityOf(w.source, route) }] : [];
     });
   }
 
