@@ -2,7 +2,7 @@
 // and, once, the first mismatch with both values (the moment parity catches the wrong total).
 import type { RouteConfig } from '../config/schema.js';
 import type { ParityStore } from '../parity/store.js';
-import { differingWords } from '../parity/rule.js';
+import { differingWords } from '../guard/mismatch-rule.js';
 
 const pct = (x: number, n: number) => (n === 0 ? '-' : `${((100 * x) / n).toFixed(1)} %`);
 

@@ -2,7 +2,7 @@
 // rules, guard state, now) → verdict with its evidence, and the next guard state. Also which
 // windows to judge, and which routes a revert hits. No I/O, no timers, no clock of its own; the
 // runner (runner.ts) owns the timer and applies what this returns.
-import { judgeMismatchRate, paritySince } from '../parity/rule.js';
+import { judgeMismatchRate, paritySince } from './mismatch-rule.js';
 import { judgeErrorDelta, judgeErrorRate, judgeP99, judgeP99Ratio, type MismatchFigures, type RuleName, type RuleResult, type Rules, type WindowFigures } from './rules.js';
 
 export type { Figures, LatencyDistribution, MismatchFigures, RuleName, RuleResult, Rules, WindowFigures } from './rules.js';

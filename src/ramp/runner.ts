@@ -11,7 +11,7 @@ import { WebhookSender } from '../guard/webhooks.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MismatchFigures } from '../guard/rules.js';
-import { paritySince } from '../parity/rule.js';
+import { paritySince } from '../guard/mismatch-rule.js';
 import { shadows, type ParityEvidence, type ParitySource } from '../parity/source.js';
 import type { Stats } from '../stats/store.js';
 import { holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';

@@ -2,8 +2,8 @@
 // mismatched / compared, learned noise already excluded by the comparison. Breach when the lower
 // bound is past the threshold, healthy when the upper bound is inside it, else not enough
 // evidence, with how many more comparisons (all matching) would make it conclusive. Pure.
-import { moreNeeded, proportionBounds } from '../guard/bounds.js';
-import type { MismatchFigures, Outcome, RuleContext, RuleResult } from '../guard/rules.js';
+import { moreNeeded, proportionBounds } from './bounds.js';
+import type { MismatchFigures, Outcome, RuleContext, RuleResult } from './rules.js';
 
 export type { MismatchFigures };
 
