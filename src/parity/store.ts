@@ -5,6 +5,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { newInterleave, type Interleave } from '../split/decide.js';
 import { ParityFigures, type FiguresOptions, type ParitySnapshot } from './figures.js';
+import { NoiseTable } from './noise.js';
 
 export interface RouteParity {
   readonly figures: ParityFigures;
@@ -12,6 +13,10 @@ export interface RouteParity {
   readonly interleave: Interleave;
   /** Shadow copies open right now (their bodies held in memory): maxInFlight bounds its size. */
   readonly open: Set<{ cancel(): void }>;
+  /** Noise learned from two legacy answers to one request, per endpoint (excluded from mismatches). */
+  readonly noise: NoiseTable;
+  /** Which shadowed requests also get a noise copy (noise.percent). */
+  readonly noiseInterleave: Interleave;
 }
 
 export class ParityStore {
@@ -22,7 +27,7 @@ export class ParityStore {
   /** The entry of a route, created the first time (a reload keeps it, figures and all). */
   route(name: string, opts: FiguresOptions = {}): RouteParity {
     let r = this.routes.get(name);
-    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set() }));
+    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set(), noise: new NoiseTable(), noiseInterleave: newInterleave() }));
     return r;
   }
 
@@ -46,9 +51,15 @@ export class ParityStore {
     for (const r of this.routes.values()) for (const p of [...r.open]) p.cancel();
   }
 
-  /** POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish). */
+  /**
+   * POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish),
+   * learned noise too, so that what the API lists as noise is what the comparison leaves out.
+   */
   reset(): void {
-    for (const r of this.routes.values()) r.figures.reset();
+    for (const r of this.routes.values()) {
+      r.figures.reset();
+      r.noise.clear();
+    }
   }
 }
 
