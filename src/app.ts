@@ -31,7 +31,8 @@ import { adminToken, checkAdminProtected, fleetConfigured, hostPort, overrideRul
 
 export type { DataPlaneView } from './admin/deps.js';
 export { startupProblems, VERSION } from './setup.js';
-import { ParityStore, registerShadowMetrics } from './parity/store.js';
+import { ParityStore } from './parity/store.js';
+import { registerShadowMetrics } from './metrics/shadow.js';
 
 
 export type { ReloadResult };
@@ -101,7 +102,7 @@ export class App {
     // Metrics first: the clusters report node ejections to them from the first request on.
     this.metrics = createMetrics({ stats: this.stats, control: this.control, inFlight: () => this.proxy.inFlight, version: VERSION, role: worker ? 'worker' : 'single' });
     this.fleet?.attach(this.control, this.metrics);
-    registerShadowMetrics(this.metrics.registry, this.parity);
+    registerShadowMetrics(this.metrics.registry, () => this.parity.snapshot());
     this.onNodeEvent = nodeHealthReporter({ logger: this.logger, metrics: this.metrics, clusters: () => this.proxy.table.clusters });
     this.proxy = new ProxyServer({
       table: buildTable(config, this.control, this.stats, undefined, { override: overrideRule(config, options.configFile), onNodeEvent: this.onNodeEvent, parity: this.parity }),

@@ -2,7 +2,6 @@
 // config reload (the sampling interleave, the copies in flight): one entry per route name, kept
 // when a reload builds a new routing table. Read by the admin API and the metrics; written only
 // by proxy/shadow.ts. No I/O.
-import { Counter, type Registry } from 'prom-client';
 import { newInterleave, type Interleave } from '../split/decide.js';
 import { ParityFigures, type FiguresOptions, type ParitySnapshot } from './figures.js';
 import { NoiseTable } from './noise.js';
@@ -61,28 +60,4 @@ export class ParityStore {
       r.noise.clear();
     }
   }
-}
-
-/** Outcomes of cutover_shadow_requests_total. */
-export const SHADOW_OUTCOMES = ['matched', 'mismatched', 'skipped', 'dropped', 'error'] as const;
-
-/**
- * cutover_shadow_requests_total{route,outcome} on the process's registry, read from the figures
- * at scrape time (nothing per request). With workers each worker's counts are summed.
- */
-export function registerShadowMetrics(registry: Registry, store: ParityStore): void {
-  new Counter({
-    name: 'cutover_shadow_requests_total',
-    help: 'Sampled shadow copies by outcome: matched, mismatched (compared and different), skipped (a body over maxBodyBytes), dropped (maxInFlight reached), error (the shadow failed).',
-    labelNames: ['route', 'outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [route, s] of Object.entries(store.snapshot())) {
-        const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
-        const values: Record<(typeof SHADOW_OUTCOMES)[number], number> = { matched: s.matched, mismatched: s.mismatched, skipped: s.skipped, dropped: s.dropped, error: errors };
-        for (const outcome of SHADOW_OUTCOMES) this.inc({ route, outcome }, values[outcome]);
-      }
-    },
-  });
 }
