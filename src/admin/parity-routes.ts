@@ -1,8 +1,12 @@
-// Admin endpoints of parity (the shadow tap's comparisons): the figures per route, and a reset.
-// Thin: they read and reset parity/store.ts. Behind the same token as the rest of the API.
+// Admin endpoints of parity (the shadow tap's comparisons): the figures per route, a reset, and
+// the shadow's share at run time. Thin: they read and reset parity/store.ts, and change the share
+// through control/. Behind the same token as the rest of the API.
 import type { FastifyInstance } from 'fastify';
+import { CutoverError } from '../errors.js';
 import { topPaths, type ParitySnapshot } from '../parity/figures.js';
 import type { ParityStore } from '../parity/store.js';
+import type { AdminDeps } from './deps.js';
+import { answer, percentSchema, reasonSchema, routeSchema, sourceOf } from './reply.js';
 
 /** One route's figures as the API shows them: the path tables as [{ path, count }], most frequent first. */
 function shown(s: ParitySnapshot) {
@@ -18,4 +22,37 @@ export function registerParityRoutes(app: FastifyInstance, parity: ParityStore |
     parity.reset();
     return { reset: true, routes: parity.names() };
   });
+}
+
+/** The shadow's share of every route that shadows, now. */
+function shares(deps: Pick<AdminDeps, 'control' | 'routeConfigs'>): Record<string, number> {
+  return Object.fromEntries(deps.routeConfigs().flatMap((r) => (r.shadow ? [[r.name, deps.control.shadowPercent(r.name) ?? 0]] : [])));
+}
+
+/** PUT /api/v1/shadow: a route's shadow share at run time, persisted like the split. */
+export function registerShadowRoutes(app: FastifyInstance, deps: Pick<AdminDeps, 'control' | 'routeConfigs'>): void {
+  const { control } = deps;
+  app.get('/api/v1/shadow', async () => ({ routes: shares(deps) }));
+  app.put(
+    '/api/v1/shadow',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          description: '{"route": "name of a route with a shadow", "percent": 0..100, "reason"?: "text"}',
+          required: ['route', 'percent'],
+          additionalProperties: false,
+          properties: { route: routeSchema, percent: percentSchema, reason: reasonSchema },
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body as { route: string; percent: number; reason?: string };
+      const cfg = deps.routeConfigs().find((r) => r.name === b.route);
+      if (!cfg) throw new CutoverError('unknown_route', `no route named "${b.route}"; routes are: ${control.routes().join(', ')}`);
+      if (!cfg.shadow) throw new CutoverError('no_shadow', `route "${b.route}" has no shadow; add routes[].shadow to its config (routes with one: ${Object.keys(shares(deps)).join(', ') || 'none'})`);
+      const { changes, saved } = control.setShadow(b.percent, { route: b.route, source: sourceOf(req), reason: b.reason });
+      return answer(reply, control, saved, () => ({ changes, routes: shares(deps) }));
+    },
+  );
 }

@@ -13,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import type { BackendName, RouteConfig } from '../config/schema.js';
 import { compareResponses, type CompareRules, type ParityResponse } from '../parity/compare.js';
 import type { ShadowConfig } from '../parity/schema.js';
+import type { Control } from '../control/control.js';
 import type { ParityStore, RouteParity } from '../parity/store.js';
 import { stickyKey, type CompiledRoute, type ShadowShare } from '../split/route.js';
 import { bucketOf, interleaveNext } from '../split/decide.js';
@@ -264,9 +265,10 @@ class ShadowPair implements PrimaryCapture {
  * A compiled route with its shadow tap (routes[].shadow), or with `shadow: undefined`: every
  * route has the same shape, and one without a shadow costs the request path one field check.
  */
-export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined): CompiledRoute {
+export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined, control: Pick<Control, 'shadowShare'>): CompiledRoute {
   const cfg = config.shadow;
-  const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs, undefined, route.stickyHeader || route.stickyCookie ? route : undefined) : undefined;
+  const sticky = route.stickyHeader || route.stickyCookie ? route : undefined;
+  const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs, undefined, sticky, control.shadowShare(route.name, cfg.percent ?? 0)) : undefined;
   return { ...route, shadow };
 }
 
