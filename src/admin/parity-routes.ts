@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { CutoverError } from '../errors.js';
 import { topPaths, type ParitySnapshot } from '../parity/figures.js';
 import type { ParityStore } from '../parity/store.js';
+import { toJsonLines } from '../parity/cases.js';
 import type { AdminDeps } from './deps.js';
 import { answer, percentSchema, reasonSchema, routeSchema, sourceOf } from './reply.js';
 
@@ -18,9 +19,29 @@ export function registerParityRoutes(app: FastifyInstance, parity: ParityStore |
   app.get('/api/v1/parity', async () => ({
     routes: Object.fromEntries(Object.entries(parity.snapshot()).map(([name, s]) => [name, shown(s)])),
   }));
+  registerCasesRoute(app, parity);
   app.post('/api/v1/parity/reset', async () => {
     parity.reset();
     return { reset: true, routes: parity.names() };
+  });
+}
+
+/** GET /api/v1/parity/cases: the last sampled requests as a cases file for `cutover parity --cases`. */
+function registerCasesRoute(app: FastifyInstance, parity: ParityStore): void {
+  const query = {
+    type: 'object',
+    description: '?route=NAME (every route when absent) and ?limit=1..50',
+    additionalProperties: false,
+    properties: { route: routeSchema, limit: { type: 'string', pattern: '^([1-9]|[1-4][0-9]|50)$', description: 'a whole number from 1 to 50' } },
+  };
+  app.get('/api/v1/parity/cases', { schema: { querystring: query } }, async (req, reply) => {
+    const q = req.query as { route?: string; limit?: string };
+    const names = parity.names();
+    if (q.route !== undefined && !names.includes(q.route)) throw new CutoverError('unknown_route', `no route with a shadow named "${q.route}"; routes with one: ${names.join(', ') || 'none'}`);
+    const limit = q.limit === undefined ? undefined : Number(q.limit);
+    const lines = (q.route === undefined ? names : [q.route]).flatMap((n) => parity.route(n).cases.lines(limit));
+    reply.header('content-type', 'application/x-ndjson; charset=utf-8');
+    return toJsonLines(lines);
   });
 }
 

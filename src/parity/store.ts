@@ -5,6 +5,7 @@
 import { newInterleave, type Interleave } from '../split/decide.js';
 import { ParityFigures, type FiguresOptions, type ParitySnapshot } from './figures.js';
 import { NoiseTable } from './noise.js';
+import { CaseLog } from './cases.js';
 
 export interface RouteParity {
   readonly figures: ParityFigures;
@@ -16,6 +17,8 @@ export interface RouteParity {
   readonly noise: NoiseTable;
   /** Which shadowed requests also get a noise copy (noise.percent). */
   readonly noiseInterleave: Interleave;
+  /** The last sampled requests, for GET /api/v1/parity/cases. */
+  readonly cases: CaseLog;
 }
 
 export class ParityStore {
@@ -26,7 +29,7 @@ export class ParityStore {
   /** The entry of a route, created the first time (a reload keeps it, figures and all). */
   route(name: string, opts: FiguresOptions = {}): RouteParity {
     let r = this.routes.get(name);
-    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set(), noise: new NoiseTable(), noiseInterleave: newInterleave() }));
+    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set(), noise: new NoiseTable(), noiseInterleave: newInterleave(), cases: new CaseLog(name, opts.redact) }));
     return r;
   }
 

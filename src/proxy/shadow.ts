@@ -184,7 +184,9 @@ class ShadowPair implements PrimaryCapture {
   /** Dispatch the copies; nothing waits for them. */
   send(body: Buffer | null): void {
     if (this.settled) return;
-    this.copy.send(this.target, body);
+    const t = this.target;
+    this.tap.state.cases.add(this.endpoint, t.method, t.path, this.x.req.headers, body);
+    this.copy.send(t, body);
     this.noise?.send(this.target, body);
   }
 
