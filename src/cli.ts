@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // Argument parsing and signals only; the work happens in app.ts and the modules it wires.
-import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,13 +30,6 @@ const commands: Record<string, Command> = {
   --reset-state   ignore the state file and start from the config's percentages`,
     options: { ...configOption, 'access-log': { type: 'boolean' }, 'reset-state': { type: 'boolean' } },
     async run(v) {
-      // A cluster worker (workers: N) runs the same command: its config comes from the primary.
-      // (Imported here: the control commands start faster without the cluster modules.)
-      if (cluster.isWorker) {
-        const { runWorker } = await import('./workers/worker.js');
-        await runWorker();
-        return new Promise<number>(() => {}); // it exits when drained
-      }
       const { config, file } = loadConfigFile(String(v.config));
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());

@@ -4,30 +4,40 @@
 import type { FastifyInstance } from 'fastify';
 import { CutoverError } from '../errors.js';
 import { topPaths, type ParitySnapshot } from '../parity/figures.js';
-import type { ParityStore } from '../parity/store.js';
+import type { CaseLine } from '../parity/cases.js';
 import { toJsonLines } from '../parity/cases.js';
 import type { AdminDeps } from './deps.js';
 import { answer, percentSchema, reasonSchema, routeSchema, sourceOf } from './reply.js';
+
+/** What the routes read and reset: one process's ParityStore, or every worker's through the primary. */
+export interface ParityPort {
+  snapshot(): Record<string, ParitySnapshot> | Promise<Record<string, ParitySnapshot>>;
+  /** Every route's figures back to zero (copies in flight still finish); the routes reset. */
+  reset(): string[] | Promise<string[]>;
+  /** The last sampled requests (a route's, or every route's); undefined: no such route with a shadow. Absent: no GET /api/v1/parity/cases. */
+  cases?(route: string | undefined, limit: number | undefined): CaseLine[] | undefined | Promise<CaseLine[] | undefined>;
+}
 
 /** One route's figures as the API shows them: the path tables as [{ path, count }], most frequent first. */
 function shown(s: ParitySnapshot) {
   return { ...s, differences: topPaths(s.differences, 100), noise: topPaths(s.noise, 100) };
 }
 
-export function registerParityRoutes(app: FastifyInstance, parity: ParityStore | undefined): void {
+export function registerParityRoutes(app: FastifyInstance, parity: ParityPort | undefined): void {
   if (!parity) return;
   app.get('/api/v1/parity', async () => ({
-    routes: Object.fromEntries(Object.entries(parity.snapshot()).map(([name, s]) => [name, shown(s)])),
+    routes: Object.fromEntries(Object.entries(await parity.snapshot()).map(([name, s]) => [name, shown(s)])),
   }));
   registerCasesRoute(app, parity);
   app.post('/api/v1/parity/reset', async () => {
-    parity.reset();
-    return { reset: true, routes: parity.names() };
+    return { reset: true, routes: await parity.reset() };
   });
 }
 
 /** GET /api/v1/parity/cases: the last sampled requests as a cases file for `cutover parity --cases`. */
-function registerCasesRoute(app: FastifyInstance, parity: ParityStore): void {
+function registerCasesRoute(app: FastifyInstance, parity: ParityPort): void {
+  const cases = parity.cases?.bind(parity);
+  if (!cases) return;
   const query = {
     type: 'object',
     description: '?route=NAME (every route when absent) and ?limit=1..50',
@@ -36,10 +46,8 @@ function registerCasesRoute(app: FastifyInstance, parity: ParityStore): void {
   };
   app.get('/api/v1/parity/cases', { schema: { querystring: query } }, async (req, reply) => {
     const q = req.query as { route?: string; limit?: string };
-    const names = parity.names();
-    if (q.route !== undefined && !names.includes(q.route)) throw new CutoverError('unknown_route', `no route with a shadow named "${q.route}"; routes with one: ${names.join(', ') || 'none'}`);
-    const limit = q.limit === undefined ? undefined : Number(q.limit);
-    const lines = (q.route === undefined ? names : [q.route]).flatMap((n) => parity.route(n).cases.lines(limit));
+    const lines = await cases(q.route, q.limit === undefined ? undefined : Number(q.limit));
+    if (lines === undefined) throw new CutoverError('unknown_route', `no route with a shadow named "${q.route}"; routes with one: ${Object.keys(await parity.snapshot()).join(', ') || 'none'}`);
     reply.header('content-type', 'application/x-ndjson; charset=utf-8');
     return toJsonLines(lines);
   });

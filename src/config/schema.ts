@@ -281,5 +281,4 @@ export type DiscoveryConfig = Static<typeof Discovery>;
 export type GuardConfig = Static<typeof Guard>;
 export type RampConfig = Static<typeof Ramp>;
 export type ReportConfig = Static<typeof Report>;
-export type BackendName = 'legacy' | 'candidate';
-export const BACKENDS: readonly BackendName[] = ['legacy', 'candidate'];
+export { BACKENDS, type BackendName } from './names.js';

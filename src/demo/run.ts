@@ -118,7 +118,7 @@ export async function runDemo(opts: DemoOptions = {}) {
   const totals = backendTotals(app.stats);
   print();
   // The closing summary: the migration scorecard, as `cutover report` prints it.
-  const report = app.report();
+  const report = await app.report();
   out(`\n${renderText(report)}`);
   await close();
   return { totals, app, report };

@@ -6,7 +6,6 @@ import type { Change, Control } from '../control/control.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Stats } from '../stats/store.js';
-import { toWire, type WireRoute } from './wire.js';
 import { readWindows } from './figures.js';
 import { evidenceOf, guardPlan, type GuardPlan } from './plan.js';
 import { evaluate, initialGuardState, windowsToJudge, type Decision, type RouteGuardState, type RoutePolicy, type WindowFigures } from './policy.js';
@@ -45,11 +44,6 @@ export interface GuardDeps {
    * holds its step for a person instead of the revert (ramp/policy.ts breachAction).
    */
   breach?: { breachAction(route: string): 'revert' | 'pause' };
-  /**
-   * A worker's guard: it reads this process's figures for the primary (wireSnapshot) and hears
-   * re-arms, but never judges (no timer) and sends no webhooks.
-   */
-  recordOnly?: boolean;
 }
 
 export class GuardRunner {
@@ -71,17 +65,14 @@ export class GuardRunner {
     config: Config,
   ) {
     this.clock = deps.clock ?? Date.now;
-    this.webhooks = new WebhookSender(deps.recordOnly ? [] : config.guard.webhooks, deps.logger);
+    this.webhooks = new WebhookSender(config.guard.webhooks, deps.logger);
     this.counted = guardMetrics(deps.metrics, () => this.routes.map((r) => [r.name, this.stateName(r.name)]));
     // A re-arm (API or CLI, here or on another replica) starts the route's judgement afresh: only
     // requests that start from now on are judged, in every window. It is announced.
     this.unsubscribe = deps.control.onChange((c: Change) => {
       if (c.kind === 'guard' && c.to === 'armed' && c.route) {
         this.states.set(c.route, initialGuardState(this.clock()));
-        const series = deps.stats.route(c.route);
-        const mono = deps.stats.clock();
-        series.legacy.rearm(mono);
-        series.candidate.rearm(mono);
+        deps.stats.rearm(c.route);
         this.webhooks.send({ type: 'rearmed', time: c.time, route: c.route, source: c.source, reason: c.reason ?? null });
       }
     });
@@ -93,7 +84,7 @@ export class GuardRunner {
     this.config = config.guard;
     this.routes = config.routes;
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
-    this.webhooks.urls = this.deps.recordOnly ? [] : config.guard.webhooks;
+    this.webhooks.urls = config.guard.webhooks;
     this.policies = new Map(config.routes.map((r) => [r.name, routePolicy(config.guard, r)]));
     for (const name of [...this.states.keys()]) if (!this.policies.has(name)) this.states.delete(name);
     if (this.started) {
@@ -108,7 +99,6 @@ export class GuardRunner {
   mode: 'local' | 'merged' | 'follower' = 'local';
 
   start(): void {
-    if (this.deps.recordOnly) return;
     this.started = true;
     if (this.timer || !this.config.enabled) return;
     this.timer = setInterval(() => this.tick(), this.config.intervalMs);
@@ -135,24 +125,6 @@ export class GuardRunner {
   private read(route: string, policy: RoutePolicy) {
     const seconds = windowsToJudge(this.config.windowSeconds, this.config.fastWindowSeconds);
     return readWindows(this.deps.stats.route(route), this.deps.stats.clock(), seconds, policy, this.timeouts);
-  }
-
-  /** This process's figures of every judged route, as plain data for the fleet's leader or the primary. */
-  wireSnapshot(): Record<string, WireRoute> {
-    const out: Record<string, WireRoute> = {};
-    for (const r of this.routes) {
-      const policy = this.policies.get(r.name)!;
-      if (!policy.enabled || !this.config.enabled) continue;
-      const ws = this.read(r.name, policy);
-      out[r.name] = {
-        windows: ws.map((w) => w.seconds),
-        legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
-        candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
-        inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
-        timeoutMs: { ...this.timeouts },
-      };
-    }
-    return out;
   }
 
   /** One evaluation of every route; applies the plan the policy returns. */

@@ -3,8 +3,10 @@
 // of requests in flight are concatenated and aged by the time since the snapshot. Pure.
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { BackendName } from '../config/schema.js';
-import { distributionOf } from './figures.js';
+import type { BackendName } from '../config/names.js';
+import { distributionOf, readWindows } from './figures.js';
+import type { RoutePolicy } from './policy.js';
+import type { Stats } from '../stats/store.js';
 import type { Figures, WindowFigures } from './rules.js';
 import { newHistogram } from '../stats/series.js';
 import type { Snapshot } from '../stats/snapshot.js';
@@ -49,6 +51,29 @@ export function toWire(f: Figures, histogram?: Histogram): WireFigures {
   const w: WireFigures = { requests: f.requests, errors: f.errors, timed: f.timed, slow: f.slow };
   if (histogram && histogram.totalCount > 0) w.histogram = hdr.encodeIntoCompressedBase64(histogram);
   return w;
+}
+
+/** What the guard judges, compiled from the config (guard/thresholds.ts): the routes it judges, their windows and policies. */
+export interface WireSpec {
+  routes: Array<{ name: string; windows: number[]; policy: RoutePolicy }>;
+  timeouts: Record<BackendName, number>;
+}
+
+/** A process's figures of every judged route, read from its series, as plain data. */
+export function wireRoutes(stats: Stats, spec: WireSpec): Record<string, WireRoute> {
+  const out: Record<string, WireRoute> = {};
+  const now = stats.clock();
+  for (const { name, windows, policy } of spec.routes) {
+    const ws = readWindows(stats.route(name), now, windows, policy, spec.timeouts);
+    out[name] = {
+      windows: ws.map((w) => w.seconds),
+      legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
+      candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
+      inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
+      timeoutMs: { ...spec.timeouts },
+    };
+  }
+  return out;
 }
 
 export interface Merged {

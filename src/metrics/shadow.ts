@@ -1,7 +1,7 @@
 // The shadow tap's metrics, read from the parity figures at scrape time (nothing per request):
 // copies by outcome, mismatches by endpoint, and the paired latency as a histogram. Here and not
 // in parity/, so that the data plane's parity code never imports prom-client; it hands over a
-// function that returns the figures (one process's, or a worker's).
+// function that returns the figures (one process's, or every worker's merged by the primary).
 import hdr from 'hdr-histogram-js';
 import { Counter, type Registry } from 'prom-client';
 import type { ParitySnapshot } from '../parity/figures.js';
@@ -10,29 +10,25 @@ import { LATENCY_BUCKETS } from './metrics.js';
 /** Outcomes of cutover_shadow_requests_total. */
 export const SHADOW_OUTCOMES = ['matched', 'mismatched', 'skipped', 'dropped', 'error'] as const;
 
-type Figures = () => Record<string, ParitySnapshot>;
+type Figures = () => Promise<Record<string, ParitySnapshot>> | Record<string, ParitySnapshot>;
 
 /**
  * cutover_shadow_requests_total{route,outcome}, cutover_shadow_mismatches_total{route,endpoint}
  * (endpoints capped like the figures': past the cap they count as `other`) and
- * cutover_shadow_latency_difference_seconds{route,backend}. With workers each worker's are summed.
+ * cutover_shadow_latency_difference_seconds{route,backend}. `figures` is read once per scrape
+ * by the caller (metrics.ts's oncePerScrape): the three metrics share that read.
  */
 export function registerShadowMetrics(registry: Registry, figures: Figures): void {
-  // One read of the figures per scrape, shared by the three metrics.
-  let cached: { at: number; all: Record<string, ParitySnapshot> } | undefined;
-  const read = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 200) cached = { at: now, all: figures() };
-    return Object.entries(cached.all);
-  };
+  const read = async () => Object.entries(await figures());
   new Counter({
     name: 'cutover_shadow_requests_total',
     help: 'Sampled shadow copies by outcome: matched, mismatched (compared and different, learned noise excluded), skipped (a body over maxBodyBytes), dropped (maxInFlight reached), error (the shadow or noise copy failed).',
     labelNames: ['route', 'outcome'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const all = await read();
       this.reset();
-      for (const [route, s] of read()) {
+      for (const [route, s] of all) {
         const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
         const values: Record<(typeof SHADOW_OUTCOMES)[number], number> = { matched: s.matched, mismatched: s.mismatched, skipped: s.skipped, dropped: s.dropped, error: errors };
         for (const outcome of SHADOW_OUTCOMES) this.inc({ route, outcome }, values[outcome]);
@@ -44,9 +40,10 @@ export function registerShadowMetrics(registry: Registry, figures: Figures): voi
     help: 'Shadow comparisons that differed, by route and endpoint (method and path template; past the endpoint cap: other).',
     labelNames: ['route', 'endpoint'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const all = await read();
       this.reset();
-      for (const [route, s] of read()) for (const [endpoint, e] of Object.entries(s.endpoints)) this.inc({ route, endpoint }, e.mismatched);
+      for (const [route, s] of all) for (const [endpoint, e] of Object.entries(s.endpoints)) this.inc({ route, endpoint }, e.mismatched);
     },
   });
   registry.registerMetric(latencyDifference(read) as never);
@@ -57,7 +54,7 @@ export function registerShadowMetrics(registry: Registry, figures: Figures): voi
  * backend: how much slower that backend answered than the other, read from the figures' HDR
  * histograms (pairs with no difference are in neither).
  */
-function latencyDifference(read: () => Array<[string, ParitySnapshot]>) {
+function latencyDifference(read: () => Promise<Array<[string, ParitySnapshot]>>) {
   const name = 'cutover_shadow_latency_difference_seconds';
   const help = 'Paired shadow latency: how much slower this backend answered than the other on the same request, by route and backend.';
   return {
@@ -66,9 +63,9 @@ function latencyDifference(read: () => Array<[string, ParitySnapshot]>) {
     type: 'histogram',
     aggregator: 'sum',
     reset() {},
-    get() {
+    async get() {
       const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-      for (const [route, s] of read()) {
+      for (const [route, s] of await read()) {
         for (const [backend, encoded] of [['candidate', s.latency.slower], ['legacy', s.latency.faster]] as const) {
           const labels = { route, backend };
           const counts = new Array<number>(LATENCY_BUCKETS.length).fill(0);

@@ -5,7 +5,7 @@
 import { newInterleave, type Interleave } from '../split/decide.js';
 import { ParityFigures, type FiguresOptions, type ParitySnapshot } from './figures.js';
 import { NoiseTable } from './noise.js';
-import { CaseLog } from './cases.js';
+import { CaseLog, type CaseLine } from './cases.js';
 
 export interface RouteParity {
   readonly figures: ParityFigures;
@@ -56,11 +56,19 @@ export class ParityStore {
   /**
    * POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish),
    * learned noise too, so that what the API lists as noise is what the comparison leaves out.
+   * Returns the routes reset.
    */
-  reset(): void {
+  reset(): string[] {
     for (const r of this.routes.values()) {
       r.figures.reset();
       r.noise.clear();
     }
+    return this.names();
+  }
+
+  /** GET /api/v1/parity/cases: the last sampled requests of a route (or of every route); undefined for a route without a shadow. */
+  cases(route?: string, limit?: number): CaseLine[] | undefined {
+    if (route !== undefined && !this.routes.has(route)) return undefined;
+    return (route === undefined ? this.names() : [route]).flatMap((n) => this.routes.get(n)!.cases.lines(limit));
   }
 }

@@ -1,6 +1,7 @@
 // What the data plane needs from the config, compiled once: the route list, the two clusters and
 // the header names. A reload builds a new table and swaps it in; in-flight requests keep theirs.
-import { BACKENDS, type BackendName, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { BACKENDS, type BackendName } from '../config/names.js';
 import type { Control } from '../control/control.js';
 import { compileRoute, type CompiledRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
