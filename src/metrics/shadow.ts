@@ -5,7 +5,9 @@
 import hdr from 'hdr-histogram-js';
 import { Counter, type Registry } from 'prom-client';
 import type { ParitySnapshot } from '../parity/figures.js';
-import { LATENCY_BUCKETS } from './metrics.js';
+
+/** Buckets (seconds) of the paired difference: finer at the low end than the upstream latency's (metrics.ts imports this file). */
+export const DIFFERENCE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Outcomes of cutover_shadow_requests_total. */
 export const SHADOW_OUTCOMES = ['matched', 'mismatched', 'skipped', 'dropped', 'error'] as const;
@@ -68,17 +70,17 @@ function latencyDifference(read: () => Promise<Array<[string, ParitySnapshot]>>)
       for (const [route, s] of await read()) {
         for (const [backend, encoded] of [['candidate', s.latency.slower], ['legacy', s.latency.faster]] as const) {
           const labels = { route, backend };
-          const counts = new Array<number>(LATENCY_BUCKETS.length).fill(0);
+          const counts = new Array<number>(DIFFERENCE_BUCKETS.length).fill(0);
           let total = 0;
           let sum = 0;
           if (encoded !== '') {
             const h = hdr.decodeFromCompressedBase64(encoded, 32, false);
             total = h.totalCount;
             sum = (h.mean * total) / 1e6;
-            for (let i = 0; i < LATENCY_BUCKETS.length; i++) counts[i] = countAtOrBelow(h, LATENCY_BUCKETS[i] * 1e6);
+            for (let i = 0; i < DIFFERENCE_BUCKETS.length; i++) counts[i] = countAtOrBelow(h, DIFFERENCE_BUCKETS[i] * 1e6);
             h.destroy();
           }
-          LATENCY_BUCKETS.forEach((le, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: counts[i] }));
+          DIFFERENCE_BUCKETS.forEach((le, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: counts[i] }));
           values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: total });
           values.push({ metricName: `${name}_sum`, labels, value: sum });
           values.push({ metricName: `${name}_count`, labels, value: total });
