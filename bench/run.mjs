@@ -31,6 +31,7 @@ import { costBudgetSeconds, costScenario } from './scenarios/cost.mjs';
 import { dashboardBudgetSeconds, dashboardScenario } from './scenarios/dashboard.mjs';
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 import { nodesBudgetSeconds, nodesScenario } from './scenarios/nodes.mjs';
+import { shadowBudgetSeconds, shadowScenario } from './scenarios/shadow.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
@@ -54,6 +55,8 @@ const SCENARIOS = {
   workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
   // Two cutovers side by side at 1,000 req/s each, one with 20 dashboards reading GET /api/v1/events: the CPU they add.
   dashboard: { run: dashboardScenario, budgetSeconds: dashboardBudgetSeconds },
+  // Three cutovers side by side: shadow off, at 100 %, at 100 % hanging: CPU per primary request and p99; then RSS with maxInFlight 1 MiB bodies.
+  shadow: { run: shadowScenario, budgetSeconds: shadowBudgetSeconds },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -53,7 +53,7 @@ export function rampTotals(control: Control, stats: Stats): Record<string, Route
 /** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */
 export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number, parity?: ParitySource): Report {
   return buildReport({
-    parity: parity && ((name) => (config.routes.some((r) => r.name === name && shadows(r)) ? parity(name) : undefined)),
+    parity: parity && ((name) => (config.routes.some((r) => r.name === name && shadows(r, control)) ? parity(name) : undefined)),
     generatedAt: new Date().toISOString(),
     windowSeconds: view.windowSeconds,
     sinceStartSeconds: (Date.now() - startedAt) / 1000,

@@ -107,7 +107,7 @@ export class GuardRunner {
   /** The parity a route is judged on (undefined when it does not shadow): its own, or the merged one when leading. */
   private parityOf(route: string, mode: 'local' | 'merged' | 'follower'): ParityEvidence | undefined {
     const r = this.routes.find((x) => x.name === route);
-    if (!r || !shadows(r)) return undefined;
+    if (!r || !shadows(r, this.deps.control)) return undefined;
     return mode === 'merged' ? this.deps.source?.mergedParity?.(route) : this.deps.parity?.(route);
   }
 

@@ -7,7 +7,6 @@ import type { RecordingThresholds } from '../stats/store.js';
 import { routePolicy } from './route-policy.js';
 import { windowsToJudge } from './policy.js';
 import type { WireSpec } from './wire.js';
-import { shadows } from '../parity/source.js';
 
 /** An abandoned request is watched a little past the threshold, so that it is judged slow (or timed out) for sure. */
 export const WATCH_MARGIN_MS = 100;
@@ -32,7 +31,7 @@ export function wireSpec(config: Config): WireSpec {
   const g = config.guard;
   const windows = windowsToJudge(g.windowSeconds, g.fastWindowSeconds);
   return {
-    routes: g.enabled ? config.routes.flatMap((r) => { const policy = routePolicy(g, r); return policy.enabled ? [{ name: r.name, windows, policy, shadows: shadows(r) }] : []; }) : [],
+    routes: g.enabled ? config.routes.flatMap((r) => { const policy = routePolicy(g, r); return policy.enabled ? [{ name: r.name, windows, policy, shadows: r.shadow !== undefined }] : []; }) : [],
     timeouts: { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs },
   };
 }

@@ -13,11 +13,13 @@ export type ParityEvidence = Pick<ParitySnapshot, 'compared' | 'matched' | 'mism
 export type ParitySource = (route: string) => ParityEvidence | undefined;
 
 /**
- * Whether a route's parity is evidence: it shadows a share of its requests. A shadow at 0 % (only
- * compare rules, for `cutover parity`) makes no comparisons, and must not hold a ramp forever.
+ * Whether a route's parity is evidence: it shadows a share of its requests now (the share set at
+ * run time, PUT /api/v1/shadow, else the config's). A shadow at 0 % (only compare rules, for
+ * `cutover parity`, or turned off) makes no comparisons, and must not hold a ramp forever.
  */
-export function shadows(r: Pick<RouteConfig, 'shadow'>): boolean {
-  return (r.shadow?.percent ?? 0) > 0;
+export function shadows(r: Pick<RouteConfig, 'name' | 'shadow'>, control?: { shadowPercent(route: string): number | undefined }): boolean {
+  if (r.shadow === undefined) return false;
+  return (control?.shadowPercent(r.name) ?? r.shadow.percent ?? 0) > 0;
 }
 
 /** The figures of this process's shadow taps (counts only: no samples, no histograms). */

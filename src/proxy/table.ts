@@ -35,7 +35,7 @@ export interface TableOptions {
 
 export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, opts: TableOptions = {}): RoutingTable {
   const { override, onNodeEvent } = opts;
-  const routes = config.routes.map((r) => withShadow(compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)), r, opts.parity));
+  const routes = config.routes.map((r) => withShadow(compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)), r, opts.parity, control));
   const clusters = {} as Record<BackendName, Cluster>;
   for (const b of BACKENDS) {
     const old = previous?.clusters[b];

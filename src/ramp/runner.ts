@@ -71,7 +71,8 @@ const NO_COMPARISONS: ParityEvidence = { compared: 0, matched: 0, mismatched: 0,
 export class RampRunner {
   private plans = new Map<string, RampPlan>();
   /** Routes with a shadow: their hold also waits for conclusive parity (maxMismatchRate). */
-  private shadowed = new Set<string>();
+  /** Routes with a shadow configured; whether it copies anything now is the control state's (shadows). */
+  private shadowed = new Map<string, RouteConfig>();
   private policies = new Map<string, RoutePolicy>();
   private timeouts = { legacy: 30_000, candidate: 30_000 };
   private readonly baselines = new Map<string, Baseline>();
@@ -112,7 +113,7 @@ export class RampRunner {
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
     const withRamp = config.routes.filter((r): r is RouteConfig & { ramp: NonNullable<RouteConfig['ramp']> } => r.ramp !== undefined);
     this.plans = new Map(withRamp.map((r) => [r.name, planOf(r.ramp)]));
-    this.shadowed = new Set(config.routes.filter(shadows).map((r) => r.name));
+    this.shadowed = new Map(config.routes.filter((r) => r.shadow !== undefined).map((r) => [r.name, r]));
     this.policies = new Map(withRamp.map((r) => [r.name, routePolicy(config.guard, r)]));
   }
 
@@ -235,7 +236,7 @@ export class RampRunner {
       candidate: holdFigures(sumTotals(held.candidate), slowMs, inFlight.candidate, this.timeouts.candidate),
       legacy: holdFigures(sumTotals(held.legacy), slowMs, inFlight.legacy, this.timeouts.legacy),
     };
-    if (this.shadowed.has(route)) hold.parity = sumParity(held.parity);
+    if (this.shadowing(route)) hold.parity = sumParity(held.parity);
     return hold;
   }
 
@@ -246,7 +247,7 @@ export class RampRunner {
     const minAge = (b: 'legacy' | 'candidate') => Math.min(slowMs ?? Infinity, this.timeouts[b]);
     const series = this.deps.stats.route(route);
     const mono = this.deps.stats.clock();
-    const parity = this.shadowed.has(route) ? (this.deps.parity?.(route) ?? NO_COMPARISONS) : undefined;
+    const parity = this.shadowing(route) ? (this.deps.parity?.(route) ?? NO_COMPARISONS) : undefined;
     // judged(): without the requests that started before a re-arm and ended after it.
     const local: SourceTotals = { source: 'local', legacy: totalsOf(series.legacy.judged(mono)), candidate: totalsOf(series.candidate.judged(mono)), parity };
     return { sources: [local], inFlight: { legacy: series.legacy.inFlightAges(mono, minAge('legacy')), candidate: series.candidate.inFlightAges(mono, minAge('candidate')) } };
@@ -278,6 +279,12 @@ export class RampRunner {
       out[route] = rampView({ plan, state, percent: this.deps.control.percent(route) ?? 0, now, last });
     }
     return { routes: out };
+  }
+
+  /** Whether the route's parity is evidence now: it shadows a share of its requests (parity/source.ts). */
+  private shadowing(route: string): boolean {
+    const r = this.shadowed.get(route);
+    return r !== undefined && shadows(r, this.deps.control);
   }
 }
 

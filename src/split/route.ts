@@ -10,6 +10,11 @@ export interface RouteSplit {
   readonly interleave: Interleave;
 }
 
+/** The share of a route's requests the shadow copies: owned by control, read by the tap on every request. */
+export interface ShadowShare {
+  percent: number;
+}
+
 export interface CompiledRoute {
   readonly name: string;
   readonly prefix: string;
