@@ -2,6 +2,7 @@
 // now minus the totals at the step's start), judged by the guard's own rule tests, with how much
 // evidence each rule still lacks. The guard's 30 s / 5 s windows may never become conclusive at
 // low traffic; a whole hold can. Pure.
+import type { MismatchFigures } from '../guard/mismatch-rule.js';
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { moreNeeded, proportionBounds } from '../guard/bounds.js';
@@ -122,4 +123,15 @@ function missingOf(r: RuleResult, hold: WindowFigures, p: RoutePolicy): string {
         : `${r.rule}: needs ~${more} more comparisons without a mismatch (${r.x} of ${r.n} differ so far)`;
     }
   }
+}
+
+/** The comparisons of every source over the hold, added up (differing paths included). */
+export function sumParity(all: readonly MismatchFigures[]): MismatchFigures {
+  const out: MismatchFigures = { compared: 0, mismatched: 0, differences: {} };
+  for (const p of all) {
+    out.compared += p.compared;
+    out.mismatched += p.mismatched;
+    for (const [path, n] of Object.entries(p.differences ?? {})) out.differences![path] = (out.differences![path] ?? 0) + n;
+  }
+  return out;
 }

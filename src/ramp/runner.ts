@@ -14,7 +14,7 @@ import type { MismatchFigures } from '../guard/rules.js';
 import { paritySince } from '../guard/mismatch-rule.js';
 import { shadows, type ParityEvidence, type ParitySource } from '../parity/source.js';
 import type { Stats } from '../stats/store.js';
-import { holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
+import { sumParity, holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
 import { planOf, type RampPlan } from './plan.js';
 import { active, breachAction, command, decide, holdBreachActions, type Decision, type Gate, type HoldRule, type RampCommand, type RampState } from './policy.js';
 import { rampView, type RampView } from './view.js';
@@ -291,15 +291,4 @@ export class RampRunner {
 /** A source's totals at a step's start (the parity copied: a source may hand out live counts). */
 function baselineOf(x: SourceTotals) {
   return { legacy: x.legacy, candidate: x.candidate, parity: x.parity && paritySince(x.parity, undefined) };
-}
-
-/** The comparisons of every source over the hold, added up (differing paths included). */
-function sumParity(all: readonly MismatchFigures[]): MismatchFigures {
-  const out: MismatchFigures = { compared: 0, mismatched: 0, differences: {} };
-  for (const p of all) {
-    out.compared += p.compared;
-    out.mismatched += p.mismatched;
-    for (const [path, n] of Object.entries(p.differences ?? {})) out.differences![path] = (out.differences![path] ?? 0) + n;
-  }
-  return out;
 }
