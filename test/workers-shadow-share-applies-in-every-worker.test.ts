@@ -1,5 +1,6 @@
 // workers: 2: a shadow share set through the admin API (on the primary) reaches every worker with
-// the state broadcast: each worker, asked on a connection of its own, copies its next requests.
+// the state broadcast: each worker, asked on a connection of its own, copies its next requests;
+// the primary answers GET /api/v1/parity/cases with every worker's sampled requests.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { admin, track, waitFor } from './helpers/servers.js';
 import { connectionPerWorker, startWorkers, type WorkersSetup } from './helpers/workers.js';
@@ -29,4 +30,12 @@ it('applies PUT /api/v1/shadow in both workers', async () => {
     for (let i = 0; i < 10; i++) expect((await c.get(`/w${c.workerId}/${i}`)).body).toBe('legacy');
     await waitFor(() => w.candidate.hits === from + 10, 5000, `worker ${c.workerId}'s ten requests copied`);
   }
+  // The cases each worker sampled, answered together by the primary as one cases file.
+  const res = await fetch(`${w.adminUrl}/api/v1/parity/cases?route=default`);
+  expect(res.status).toBe(200);
+  const paths = (await res.text()).trim().split('\n').map((l) => JSON.parse(l).path as string);
+  for (const c of byWorker) expect(paths).toContain(`/w${c.workerId}/9`);
+  const limited = (await (await fetch(`${w.adminUrl}/api/v1/parity/cases?route=default&limit=3`)).text()).trim().split('\n');
+  expect(limited).toHaveLength(3);
+  expect((await fetch(`${w.adminUrl}/api/v1/parity/cases?route=nope`)).status).toBe(404);
 }, 60_000);

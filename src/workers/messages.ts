@@ -6,6 +6,7 @@ import type { PersistedState } from '../control/persisted.js';
 import type { DataPlaneReport, DataPlaneSpec, Served } from '../data-plane.js';
 import type { GuardSnapshot } from '../fleet/snapshots.js';
 import type { ProcessFigures } from '../metrics/port.js';
+import type { CaseLine } from '../parity/cases.js';
 
 export type { Served };
 
@@ -31,13 +32,16 @@ export type Question =
   /** A reloaded config's data-plane half (the primary loaded, checked and compiled it). */
   | { kind: 'spec'; spec: DataPlaneSpec }
   /** POST /api/v1/parity/reset: its parity figures back to zero. */
-  | { kind: 'parity-reset' };
+  | { kind: 'parity-reset' }
+  /** GET /api/v1/parity/cases: its last sampled requests (undefined route: every route's). */
+  | { kind: 'parity-cases'; route?: string; limit?: number };
 
 export interface Answers {
   'data-plane': DataPlaneReport & { process: ProcessFigures };
   'in-flight': number;
   spec: null;
   'parity-reset': string[];
+  'parity-cases': CaseLine[] | null;
 }
 
 /** Worker → primary. */

@@ -101,6 +101,13 @@ export class Primary {
       parity: {
         snapshot: async () => mergeWorkerParity(await reports()),
         reset: async () => [...new Set((await this.pool.askAll({ kind: 'parity-reset' })).flatMap((a) => a.value ?? []))],
+        // Each worker keeps its own sampled requests: theirs together, the newest `limit` of them.
+        cases: async (route, limit) => {
+          const all = (await this.pool.askAll({ kind: 'parity-cases', route, limit })).map((a) => a.value);
+          if (all.every((v) => v === null || v === undefined)) return undefined;
+          const lines = all.flatMap((v) => v ?? []);
+          return limit === undefined ? lines : lines.slice(-limit);
+        },
       },
       paritySource: (route) => this.pool.mergedParity(route),
       publish: () => ({ ...this.pool.wire(), totals: this.mergedTotals() }),

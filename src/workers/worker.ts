@@ -89,6 +89,8 @@ class Worker {
         return null;
       case 'parity-reset':
         return this.data.parity.reset();
+      case 'parity-cases':
+        return this.data.parity.cases(q.route, q.limit) ?? null;
     }
   }
 
