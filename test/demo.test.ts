@@ -1,7 +1,7 @@
 // `cutover demo` end to end, shortened: the ramp starts, the candidate goes bad, the guard reverts
 // and the ramp ends failed; the output is the table, the `>>>` events and the closing scorecard.
 // Parity runs all along: the shadowed orders show the candidate's wrong total at /total, the
-// timestamp it adds (/servedAt) is ignored, and the scorecard's parity section names /total.
+// timestamp both stamp (/servedAt) is learned as noise, and the scorecard's parity section names /total.
 import { expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run.js';
 import { createLogger } from '../src/log.js';
@@ -34,7 +34,7 @@ it('runs the demo: the ramp starts, a table every tick, the revert with its reas
   expect(text).not.toMatch(/"level":/);
   // Parity: both answered 200, and the first mismatch shows both totals.
   expect(text).toMatch(/>>> parity: default: GET \/api\/v1\/orders answered 200 by both, but they differ: \/total: (legacy 34, candidate 39|candidate 39, legacy 34)/);
-  expect(text).toMatch(/parity:\n  default: \d+ compared, \d+ mismatched \(\d+\.\d %\), differing: \/total \(\d+\).*; ignored \(compare\.ignore\): \/servedAt/);
+  expect(text).toMatch(/parity:\n  default: \d+ compared, \d+ mismatched \(\d+\.\d %\), differing: \/total \(\d+\).*; learned noise: \/servedAt/);
   // While the evidence is short, the ramp says how many more comparisons it needs.
   expect(text).toMatch(/maxMismatchRate: needs ~\d+ more comparisons without a mismatch/);
   const parity = app.parity.route('default').figures.totals();

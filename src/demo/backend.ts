@@ -1,7 +1,9 @@
 // Built-in demo backends: a small JSON API with a configurable delay and an injectable fault. The
 // candidate is the rewrite, and like many rewrites it is fast and almost right: it forgets the
-// discount when it computes an order's total, and it adds a timestamp (servedAt) to every answer.
-// Both answer 200; only a comparison of the answers (parity) can tell.
+// discount when it computes an order's total. Both stamp every answer with the time it was served
+// (servedAt, to the microsecond), which differs on every answer: the shadow's noise learning sees
+// two legacy answers to the same request disagree on it and leaves it out. Both answer 200; only
+// a comparison of the answers (parity) can tell the wrong total.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -32,8 +34,14 @@ function bodyOf(name: string, req: IncomingMessage): Record<string, unknown> {
   const path = req.url ?? '/';
   const user = Number(/(\d+)$/.exec(String(req.headers['x-user-id'] ?? ''))?.[1] ?? 0);
   const body: Record<string, unknown> = path.startsWith('/api/v1/orders') ? { path, ...orderOf(user, candidate) } : { path };
-  if (candidate) body.servedAt = new Date().toISOString(); // differs on every answer: noise, not a mismatch
+  body.servedAt = servedAt(); // differs on every answer: noise, not a mismatch
   return body;
+}
+
+/** The wall-clock time to the microsecond, ISO 8601. */
+function servedAt(): string {
+  const us = Math.floor(((performance.timeOrigin + performance.now()) * 1000) % 1000);
+  return new Date().toISOString().replace('Z', `${String(us).padStart(3, '0')}Z`);
 }
 
 /** Start a backend on 127.0.0.1 (port 0 by default) answering after about `delayMs` (±20 %). */

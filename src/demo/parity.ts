@@ -6,7 +6,7 @@ import { differingWords } from '../guard/mismatch-rule.js';
 
 const pct = (x: number, n: number) => (n === 0 ? '-' : `${((100 * x) / n).toFixed(1)} %`);
 
-/** One line per shadowed route: "default: 35 compared, 12 mismatched (34.3 %), differing: /total (12); ignored: /servedAt". */
+/** One line per shadowed route: "default: 35 compared, 12 mismatched (34.3 %), differing: /total (12); learned noise: /servedAt". */
 export function parityLines(store: ParityStore, routes: readonly RouteConfig[]): string {
   return routes
     .filter((r) => r.shadow !== undefined)

@@ -30,14 +30,32 @@ export interface NoiseOptions {
 }
 
 /** Learned noise of one route: per endpoint, each noise path with how often it was seen. */
+/** An endpoint's first pairs always get a noise copy, whatever noise.percent says (see warming). */
+export const NOISE_WARMUP_PAIRS = 10;
+
 export class NoiseTable {
   private readonly byEndpoint = new Map<string, Map<string, number>>();
+  /** Noise copies started per endpoint (endpoints are already capped by the figures). */
+  private readonly started = new Map<string, number>();
   private readonly maxPaths: number;
   private readonly minCount: number;
 
   constructor(opts: NoiseOptions = {}) {
     this.maxPaths = opts.maxPaths ?? 100;
     this.minCount = opts.minCount ?? 1;
+  }
+
+  /**
+   * Whether a sampled request of this endpoint gets a noise copy regardless of noise.percent: its
+   * first NOISE_WARMUP_PAIRS do, so that what two legacy answers disagree on (a timestamp, an id)
+   * is learned before a low noise.percent would get round to it, and never counts as a mismatch
+   * in the meantime (a pair with a noise copy is compared only after it taught the table).
+   */
+  warming(endpoint: string): boolean {
+    const n = this.started.get(endpoint) ?? 0;
+    if (n >= NOISE_WARMUP_PAIRS) return false;
+    this.started.set(endpoint, n + 1);
+    return true;
   }
 
   /** Two legacy answers to the same request were compared: learn what differed. Returns the paths. */
@@ -80,6 +98,7 @@ export class NoiseTable {
   }
 
   clear(): void {
+    this.started.clear();
     this.byEndpoint.clear();
   }
 }

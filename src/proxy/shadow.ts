@@ -90,8 +90,10 @@ export class ShadowTap {
     const copyHeaders: string[] = [];
     for (let i = 0; i < headers.length; i += 2) if (!FRAMING.has(headers[i].toLowerCase())) copyHeaders.push(headers[i], headers[i + 1]);
     copyHeaders.push(this.header.name, this.header.value);
-    // noise.percent of the shadowed requests also go to legacy a second time (noise learning).
-    const noise = this.noisePercent > 0 && interleaveNext(this.state.noiseInterleave, this.noisePercent) === 'candidate' ? clusters.legacy : undefined;
+    // noise.percent of the shadowed requests also go to legacy a second time (noise learning), and
+    // every endpoint's first few (NoiseTable.warming).
+    const learning = this.noisePercent > 0 && (this.state.noise.warming(endpoint) || interleaveNext(this.state.noiseInterleave, this.noisePercent) === 'candidate');
+    const noise = learning ? clusters.legacy : undefined;
     const pair = new ShadowPair(this, x, clusters[OTHER[x.backend]], noise, endpoint, { method, path, headers: copyHeaders });
     x.capture = pair;
     const body = x.dispatchOptions.body;
@@ -117,8 +119,10 @@ type Side = 'pending' | 'ok' | 'failed' | 'over';
 
 /**
  * One sampled request: the primary's captured answer and the shadow copy, compared once both are
- * complete; with a noise copy, its answer and the pair's legacy answer teach the noise table.
- * The slot in `open` is held until every copy is over.
+ * complete; with a noise copy, once it is complete too, and only after its answer and the pair's
+ * legacy answer taught the noise table, so that even the first comparison of an endpoint leaves
+ * out what two legacy answers to the same request disagree on. The slot in `open` is held until
+ * every copy is over.
  */
 class ShadowPair implements PrimaryCapture {
   private primary: Side = 'pending';
@@ -131,10 +135,7 @@ class ShadowPair implements PrimaryCapture {
   private reqBytes = 0;
   private readonly copy: CopyRequest;
   private readonly noise: CopyRequest | undefined;
-  /** The pair's legacy answer, kept for the noise copy once the comparison is done. */
-  private legacyAnswer: ParityResponse | undefined;
   private compared = false;
-  private settled = false;
   private canceled = false;
 
   constructor(
@@ -146,7 +147,7 @@ class ShadowPair implements PrimaryCapture {
     private readonly target: CopyTarget,
   ) {
     this.copy = new CopyRequest(cluster, tap.maxBodyBytes, tap.timeoutMs, tap.now, () => this.compare());
-    this.noise = noiseCluster && new CopyRequest(noiseCluster, tap.maxBodyBytes, tap.timeoutMs, tap.now, () => this.learn());
+    this.noise = noiseCluster && new CopyRequest(noiseCluster, tap.maxBodyBytes, tap.timeoutMs, tap.now, () => this.compare());
     tap.state.open.add(this);
   }
 
@@ -156,7 +157,6 @@ class ShadowPair implements PrimaryCapture {
     if (this.primary === 'pending') this.primary = 'failed';
     for (const c of [this.copy, this.noise]) c?.abort(new Abandoned('cutover is shutting down'));
     this.compare();
-    this.learn();
   }
 
   // The request body, teed
@@ -183,7 +183,7 @@ class ShadowPair implements PrimaryCapture {
 
   /** Dispatch the copies; nothing waits for them. */
   send(body: Buffer | null): void {
-    if (this.settled) return;
+    if (this.compared) return;
     const t = this.target;
     this.tap.state.cases.add(this.endpoint, t.method, t.path, this.x.req.headers, body);
     this.copy.send(t, body);
@@ -217,14 +217,21 @@ class ShadowPair implements PrimaryCapture {
     this.compare();
   }
 
-  /** Once the primary and the shadow copy are over: count what came of them. */
+  /** Once the primary and every copy are over: learn the noise, then count what came of the comparison. */
   private compare(): void {
-    if (this.compared || this.primary === 'pending' || this.copy.state === 'pending') return;
+    if (this.compared || this.primary === 'pending' || this.copy.state === 'pending' || this.noise?.state === 'pending') return;
     this.compared = true;
     this.reqChunks = undefined;
-    if (!this.canceled) this.count();
+    this.tap.state.open.delete(this);
+    if (!this.canceled) {
+      this.learn();
+      this.count();
+    }
     this.pChunks = [];
-    this.learn();
+  }
+
+  private primaryAnswer(): ParityResponse {
+    return { status: this.pStatus, headers: this.pHeaders, body: Buffer.concat(this.pChunks) };
   }
 
   private count(): void {
@@ -233,9 +240,8 @@ class ShadowPair implements PrimaryCapture {
     if (c.error !== undefined) return figures.error(this.endpoint, c.error);
     if (this.primary === 'over' || c.state === 'over') return figures.skipped(this.endpoint);
     if (this.primary === 'failed' || c.state === 'failed') return; // abandoned by cutover: nothing to compare
-    const p: ParityResponse = { status: this.pStatus, headers: this.pHeaders, body: Buffer.concat(this.pChunks) };
+    const p = this.primaryAnswer();
     const s = c.response();
-    if (this.noise) this.legacyAnswer = this.x.backend === 'legacy' ? p : s;
     const result = compareResponses(p, s, this.tap.rules, this.tap.state.noise.patterns(this.endpoint));
     figures.compared({
       method: this.target.method,
@@ -247,17 +253,15 @@ class ShadowPair implements PrimaryCapture {
     });
   }
 
-  /** Once the comparison and the noise copy are over: learn from two legacy answers, free the slot. */
+  /** The noise copy's answer and the pair's legacy answer (the primary's or the copy's): what differs is noise. */
   private learn(): void {
-    if (this.settled || !this.compared || this.noise?.state === 'pending') return;
-    this.settled = true;
-    this.tap.state.open.delete(this);
     const n = this.noise;
-    const first = this.legacyAnswer;
-    this.legacyAnswer = undefined;
-    if (!n || this.canceled) return;
+    if (!n) return;
     if (n.error !== undefined) return this.tap.state.figures.error(this.endpoint, n.error);
-    if (n.state !== 'ok' || first === undefined) return;
+    const fromPrimary = this.x.backend === 'legacy';
+    const legacyOk = fromPrimary ? this.primary === 'ok' : this.copy.state === 'ok';
+    if (n.state !== 'ok' || !legacyOk) return;
+    const first = fromPrimary ? this.primaryAnswer() : this.copy.response();
     const paths = this.tap.state.noise.learn(this.endpoint, first, n.response(), this.tap.rules);
     if (paths.length > 0) this.tap.state.figures.noise(this.endpoint, paths);
   }
