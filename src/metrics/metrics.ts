@@ -2,6 +2,7 @@
 // is read at scrape time from stats/ (cumulative counters, HDR histograms) and control/.
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
 import type { Control } from '../control/control.js';
+import type { LoopDelaySnapshot } from '../stats/loop-delay.js';
 import type { SeriesView } from '../stats/series.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import type { Stats } from '../stats/store.js';
@@ -39,6 +40,11 @@ export interface MetricsDeps {
   role?: MetricsRole;
   /** The primary: the window snapshots of every route and backend, merged across the workers. */
   mergedWindows?: () => Promise<Array<{ route: string; backend: string; window: Snapshot }>>;
+  /**
+   * The event loop's delay since the previous call (stats/loop-delay.ts, `LoopDelay.take()`), read
+   * once per scrape. Absent: no loop-delay metric.
+   */
+  loopDelay?: () => LoopDelaySnapshot;
 }
 
 export interface Metrics {
@@ -75,6 +81,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   if (role === 'single') windowGauges(gauge, window, () => localWindows(deps.stats));
   if (role === 'primary') windowGauges(gauge, window, async () => ((await deps.mergedWindows?.()) ?? []).map(mergedWindow));
   const unsubscribe = role === 'worker' ? () => {} : controlMetrics(deps, counter, gauge);
+  if (deps.loopDelay) loopDelayGauges(gauge, deps.loopDelay);
   gauge('cutover_build_info', 'Always 1; labels carry the version.', ['version'], undefined, 'first').set({ version: deps.version }, 1);
 
   return {
@@ -219,6 +226,31 @@ function windowGauges(gauge: GaugeFactory, window: string, rows: () => WindowRow
     g.reset();
     for (const r of all) g.set({ route: r.route, backend: r.backend }, r.count);
   });
+}
+
+/**
+ * The loop's delay since the previous scrape: cutover_event_loop_delay_{p50,p99,max}_seconds (not
+ * one gauge with a quantile label: promtool keeps that label for summaries) and the samples behind
+ * them, from one read per scrape. Workers combine by max: the worst process is what the tail of the
+ * requests sees.
+ */
+function loopDelayGauges(gauge: GaugeFactory, loopDelay: () => LoopDelaySnapshot): void {
+  let cached: { at: number; snap: LoopDelaySnapshot } | undefined;
+  const read = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 200) cached = { at: now, snap: loopDelay() };
+    return cached.snap;
+  };
+  const figures: Array<[string, string, (s: LoopDelaySnapshot) => number]> = [
+    ['p50', 'median', (s) => s.p50Ms],
+    ['p99', '99th percentile', (s) => s.p99Ms],
+    ['max', 'maximum', (s) => s.maxMs],
+  ];
+  for (const [suffix, what, get] of figures) {
+    const help = `Event-loop delay since the previous scrape, ${what} (perf_hooks.monitorEventLoopDelay, beyond its sampling interval).`;
+    gauge(`cutover_event_loop_delay_${suffix}_seconds`, help, [], (g) => g.set(get(read()) / 1000), 'max');
+  }
+  gauge('cutover_event_loop_delay_samples', 'Event-loop delay samples since the previous scrape: the sample behind cutover_event_loop_delay_*_seconds.', [], (g) => g.set(read().count), 'sum');
 }
 
 function localWindows(stats: Stats): WindowRow[] {
