@@ -62,3 +62,19 @@ it('agrees with a full sum of the records over random traffic, gaps and a clock 
     }
   }
 });
+
+it('counts what the split served from the counters alone, as the cumulative views do', async () => {
+  const { Stats } = await import('../src/stats/store.js');
+  let now = 0;
+  const stats = new Stats(10, 10, () => now);
+  const r = stats.route('a');
+  for (let t = 0; t < 30_000; t += 7) {
+    now = t;
+    (t % 3 === 0 ? r.candidate : r.legacy).record(t, 200, null, 100, false);
+    if (t % 11 === 0) r.forced.legacy.record(t, 200, null, 100, false);
+  }
+  const fromViews = { legacy: 0, candidate: 0 };
+  for (const v of stats.views()) if (!v.forced) fromViews[v.backend] += v.cumulative.counters.requests;
+  expect(stats.served()).toEqual(fromViews);
+  expect(fromViews.legacy + fromViews.candidate).toBe(Math.ceil(30_000 / 7));
+});

@@ -134,11 +134,18 @@ async function timeTasks(distDir) {
     }
   }).observe({ entryTypes: ['gc'] });
   // Stalls with their time: a 5 ms timer that came more than 20 ms late.
+  // cpuMs: CPU this process used during the stall; far below ms means it was not running (the
+  // machine's other tenants had the core), not that it was busy.
   let prev = performance.now();
+  let prevCpu = process.cpuUsage();
   const detector = origSetInterval(() => {
     const now = performance.now();
-    if (now - prev - 5 > 20 && stalls.length < 500) stalls.push({ at: Math.round(prev), ms: Math.round(now - prev - 5) });
+    const cpu = process.cpuUsage();
+    if (now - prev - 5 > 20 && stalls.length < 500) {
+      stalls.push({ at: Math.round(prev), ms: Math.round(now - prev - 5), cpuMs: Math.round((cpu.user + cpu.system - prevCpu.user - prevCpu.system) / 1000) });
+    }
     prev = now;
+    prevCpu = cpu;
   }, 5);
   detector.unref();
   return {

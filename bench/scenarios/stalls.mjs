@@ -84,7 +84,7 @@ export function renderStalls(r) {
         out.push(`    ${p.phase.padEnd(16)} ${l.role.padEnd(7)} ${pid}: loop delay p50 ${d.p50Ms} p99 ${d.p99Ms} max ${d.maxMs} ms (${d.count} samples); RSS ${l.rssMiB} MiB, heap ${l.heapUsedMiB} MiB`);
         const top = Object.entries(l.tasks?.byName ?? {}).filter(([, v]) => v.maxMs >= 1).slice(0, 8);
         if (top.length) out.push(`      longest: ${top.map(([k, v]) => `${k} max ${v.maxMs} (n ${v.count}, total ${v.totalMs})`).join('; ')}`);
-        if (l.tasks?.stalls.length) out.push(`      stalls (at ms since start: ms): ${l.tasks.stalls.map((s) => `${s.at}:${s.ms}`).join(' ')}`);
+        if (l.tasks?.stalls.length) out.push(`      stalls (at ms since start: ms, of which on CPU): ${l.tasks.stalls.map((s) => `${s.at}:${s.ms}/${s.cpuMs}`).join(' ')}`);
         if (l.tasks?.gcs.length) out.push(`      GCs >= 2 ms: ${l.tasks.gcs.map((g) => `${g.at}:${g.kind}:${g.ms}`).join(' ')}`);
         if (l.tasks?.slow.length) out.push(`      tasks >= 2 ms: ${l.tasks.slow.filter((s) => !s.name.startsWith('gc.')).map((s) => `${s.at}:${s.name}:${s.ms}`).join(' ')}`);
       }

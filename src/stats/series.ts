@@ -281,6 +281,12 @@ export class Series {
     return out;
   }
 
+  /** Requests recorded since the series was created: counters only, no histogram (cheap). */
+  cumulativeRequests(now: number): number {
+    this.slice(now);
+    return this.settled.counters.requests + this.head.counters.requests;
+  }
+
   /** Everything since the series was created. */
   cumulative(now: number): SeriesView {
     this.slice(now);
