@@ -78,6 +78,8 @@ const USAGE = `Usage: node bench/run.mjs [options]      (npm run bench -- [optio
   --no-pin          do not pin processes to cores with taskset
   --cutover-root D  run the cutover built in D (D/dist/cli.js, e.g. another commit's checkout) instead
                     of this repository's, to compare builds with the same bench
+  --baseline-root D cost: also run the cutover built in D (workers: 0 and 1) side by side with this
+                    one, as targets cutover@base and cutover-workers-1@base (before/after in one run)
   --help            this text`;
 
 class UsageError extends Error {}
@@ -97,6 +99,7 @@ function parseOptions(argv) {
       scenario: { type: 'string', multiple: true },
       'no-pin': { type: 'boolean', default: false },
       'cutover-root': { type: 'string' },
+      'baseline-root': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -119,6 +122,7 @@ function parseOptions(argv) {
     quick: values.quick,
     pin: !values['no-pin'],
     cutoverRoot: values['cutover-root'],
+    baselineRoot: values['baseline-root'],
     scenarios,
   };
 }

@@ -39,16 +39,16 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
  * `admin`, it is ready once both "proxy listening" and "admin listening" were logged (in that
  * order, src/app.ts). `probe`: preload bench/lib/loop-delay-probe.mjs (its figures go to
  * `probe.dir`; `probe.tasks` also times cutover's periodic work). The build that runs is
- * ctx.cutoverRoot's dist/ (--cutover-root; this repository by default). `startupMs`: from spawn
+ * `root`'s dist/, else ctx.cutoverRoot's (--cutover-root), else this repository's. `startupMs`: from spawn
  * to ready (every listener up), the process's start-up time as an operator sees it.
  */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis, workers, extra, probe }) {
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis, workers, extra, probe, root: rootOverride }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
   const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, redis, workers, extra });
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
-  const root = ctx.cutoverRoot ?? ctx.root;
+  const root = rootOverride ?? ctx.cutoverRoot ?? ctx.root;
   const nodeArgs = probe ? ['--import', PROBE] : [];
   const env = probe ? { CUTOVER_PROBE_DIR: probe.dir, CUTOVER_PROBE_DIST: root, ...(probe.tasks ? { CUTOVER_PROBE_TASKS: '1' } : {}) } : undefined;
   const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [...nodeArgs, join(root, 'dist/cli.js'), 'start', '--config', configFile]);
