@@ -106,6 +106,8 @@ export async function costScenario(ctx) {
               p99Ms: med(t, (x) => x.alone?.[phase]?.p99Ms),
               loopDelayP99Ms: med(t, (x) => x.alone?.[phase]?.loopDelay?.p99Ms),
               loopDelayMaxMs: med(t, (x) => x.alone?.[phase]?.loopDelay?.maxMs),
+              onCpuP99Ms: med(t, (x) => x.alone?.[phase]?.onCpu?.p99Ms),
+              onCpuMaxMs: med(t, (x) => x.alone?.[phase]?.onCpu?.maxMs),
             },
           ]),
         ),
@@ -132,6 +134,8 @@ function budgetTable(r) {
     { figure: `p99 side by side, workers: 1 vs bare undici (median; worst round)`, budget: '-', value: m.workersP99VsBareUndici, worst: worst(r.ratios.workersP99VsBareUndici), unit: 'x' },
     { figure: `event-loop delay p99 under load (${PACED.rate} req/s, settled), single process / worker`, budget: '<= 5 ms', value: ld('cutover'), second: ld('cutover-workers-1'), unit: 'ms' },
     { figure: 'event-loop delay p99, bare undici (reference): early / settled', budget: '-', value: early('bare-undici'), second: ld('bare-undici'), unit: 'ms' },
+    { figure: 'on-CPU loop delay p99 early, single process / worker / bare', budget: '-', value: f.cutover?.alone?.early?.onCpuP99Ms, second: f['cutover-workers-1']?.alone?.early?.onCpuP99Ms, third: f['bare-undici']?.alone?.early?.onCpuP99Ms, unit: 'ms' },
+    { figure: 'on-CPU loop delay p99 settled, single process / worker / bare', budget: '-', value: f.cutover?.alone?.settled?.onCpuP99Ms, second: f['cutover-workers-1']?.alone?.settled?.onCpuP99Ms, third: f['bare-undici']?.alone?.settled?.onCpuP99Ms, unit: 'ms' },
     { figure: 'worker CPU per request vs bare undici (primary + worker)', budget: '<= 1.05x', value: m.workersCpuPerRequestVsBareUndici, unit: 'x' },
     { figure: 'worker peak RSS vs bare undici', budget: '<= 1.15x', value: m.workerPeakRssVsBareUndici, unit: 'x' },
     { figure: 'workers: 1 req/s vs workers: 0, each alone flat out, same round', budget: '>= 1.0x', value: m.workersReqPerSecVsSingle, unit: 'x' },
@@ -182,12 +186,12 @@ async function measureAlone(ctx, t) {
   for (const [phase, seconds] of [['warmup', PACED.warmupSeconds], ['early', PACED.earlySeconds], ['settled', PACED.settledSeconds]]) {
     const figures = await paced(seconds);
     const marks = await markPhase(t.probe.dir, pids);
-    out[phase] = { p99Ms: figures.latencyMs.p99, maxMs: figures.latencyMs.max, errors: figures.errors, loopDelay: marks[serving]?.loopDelay, primaryLoopDelay: t.workers.length > 0 ? marks[t.proxy.pid]?.loopDelay : undefined };
+    out[phase] = { p99Ms: figures.latencyMs.p99, maxMs: figures.latencyMs.max, errors: figures.errors, loopDelay: marks[serving]?.loopDelay, onCpu: marks[serving]?.onCpu, primaryLoopDelay: t.workers.length > 0 ? marks[t.proxy.pid]?.loopDelay : undefined };
   }
   if (t.target !== 'bare-undici+libs') {
     const load = await runLoad({ url: t.proxy.url, connections: ctx.opts.connections, durationSeconds: soloSeconds(ctx.opts), signal: ctx.signal });
     const marks = await markPhase(t.probe.dir, pids);
-    out.saturated = { reqPerSec: load.reqPerSec, p99Ms: load.latencyMs.p99, loopDelay: marks[serving]?.loopDelay };
+    out.saturated = { reqPerSec: load.reqPerSec, p99Ms: load.latencyMs.p99, loopDelay: marks[serving]?.loopDelay, onCpu: marks[serving]?.onCpu };
   }
   return out;
 }
