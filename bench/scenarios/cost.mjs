@@ -44,7 +44,11 @@ export async function costScenario(ctx) {
     const started = [];
     try {
       const solo = {};
-      for (const target of targetsOf(ctx.opts)) {
+      // Started (and measured alone) in an order rotated every round: on a shared machine the
+      // load of the other tenants drifts over a round, and a fixed order would hand it to the same targets.
+      const all = targetsOf(ctx.opts);
+      const order = all.map((_, i) => all[(i + round - 1) % all.length]);
+      for (const target of order) {
         const t = await startTarget(ctx, target, round);
         started.push(t);
         solo[target] = await measureAlone(ctx, t);
