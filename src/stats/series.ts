@@ -195,6 +195,14 @@ export class Series {
     return out;
   }
 
+  /**
+   * Keep the window of `seconds` from now on, before anyone reads it: its first read then costs two
+   * adds, not a sum over every slice (the first /metrics scrape, 40-100 ms under load otherwise).
+   */
+  keepWindow(seconds: number): void {
+    this.closedSlices(Math.ceil((seconds * 1000) / this.sliceMs));
+  }
+
   /** The kept sum of the closed slices of a window of `n` slices (started on first use), or undefined when it is not kept. */
   private closedSlices(n: number): Recorded | undefined {
     let w = this.sliding.get(n);

@@ -48,6 +48,8 @@ export class Stats {
     if (!s) {
       const retain = Math.max(this.windowSeconds, this.retainSeconds);
       s = { legacy: new Series(retain), candidate: new Series(retain), forced: { legacy: new Series(retain), candidate: new Series(retain) } };
+      // The window every snapshot and scrape reads, kept from the start (see Series.keepWindow).
+      for (const series of [s.legacy, s.candidate, s.forced.legacy, s.forced.candidate]) series.keepWindow(this.windowSeconds);
       this.routes.set(name, s);
     }
     return s;
