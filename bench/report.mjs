@@ -2,6 +2,7 @@
 // bench/results/. Scenarios never print their figures; a new scenario adds a renderer here.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderShadow } from './scenarios/shadow.mjs';
 import { renderStalls } from './scenarios/stalls.mjs';
 
 const fixed = (n, digits) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
@@ -316,7 +317,7 @@ export function renderDashboard(r) {
   return out.join('\n');
 }
 
-export const renderers = { stalls: renderStalls, dashboard: renderDashboard, throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
+export const renderers = { shadow: renderShadow, stalls: renderStalls, dashboard: renderDashboard, throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
 
 export function render(result) {
   const r = renderers[result.scenario];

@@ -32,6 +32,7 @@ import { dashboardBudgetSeconds, dashboardScenario } from './scenarios/dashboard
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 import { nodesBudgetSeconds, nodesScenario } from './scenarios/nodes.mjs';
 import { stallsBudgetSeconds, stallsScenario } from './scenarios/stalls.mjs';
+import { shadowBudgetSeconds, shadowScenario } from './scenarios/shadow.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
 const SCENARIOS = {
@@ -58,6 +59,8 @@ const SCENARIOS = {
   // Not in the default run (a diagnosis): workers: 0 and 1 with the probe timing every periodic
   // task, under a paced load then flat out: which stalls, when, and what ran then.
   stalls: { run: stallsScenario, budgetSeconds: stallsBudgetSeconds, optIn: true },
+  // Three cutovers side by side: shadow off, at 100 %, at 100 % hanging: CPU per primary request and p99; then RSS with maxInFlight 1 MiB bodies.
+  shadow: { run: shadowScenario, budgetSeconds: shadowBudgetSeconds },
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // Argument parsing and signals only; the work happens in app.ts and the modules it wires.
-import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,13 +30,6 @@ const commands: Record<string, Command> = {
   --reset-state   ignore the state file and start from the config's percentages`,
     options: { ...configOption, 'access-log': { type: 'boolean' }, 'reset-state': { type: 'boolean' } },
     async run(v) {
-      // A cluster worker (workers: N) runs the same command: its config comes from the primary.
-      // (Imported here: the control commands start faster without the cluster modules.)
-      if (cluster.isWorker) {
-        const { runWorker } = await import('./workers/worker.js');
-        await runWorker();
-        return new Promise<number>(() => {}); // it exits when drained
-      }
       const { config, file } = loadConfigFile(String(v.config));
       if (v['access-log']) config.log.accessLog = true;
       const logger = createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());
@@ -78,13 +70,14 @@ const commands: Record<string, Command> = {
 
   --duration S     how long the load runs (default 60)
   --rate N         requests per second (default 200)
-  --fault KIND     how the candidate goes bad: errors (500s), latency (50 × slower) or none (default errors)
-  --fault-after S  when it goes bad (default 20, during a later step of the ramp)
+  --fault KIND     how the candidate also goes bad: errors (500s), latency (50 × slower) or none
+                   (default none: its wrong order totals are enough; parity catches them)
+  --fault-after S  when it goes bad (default 20)
   --config FILE    the demo config (default config/demo.yaml)`,
     options: {
       duration: { type: 'string', default: '60' },
       rate: { type: 'string', default: '200' },
-      fault: { type: 'string', default: 'errors' },
+      fault: { type: 'string', default: 'none' },
       'fault-after': { type: 'string', default: '20' },
       config: { type: 'string', short: 'c' },
     },

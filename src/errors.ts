@@ -17,6 +17,7 @@ export const ERRORS = {
   guard_latched: { status: 409 },
   ramp_not_configured: { status: 409 },
   ramp_not_running: { status: 409 },
+  no_shadow: { status: 409 },
   no_config_file: { status: 409 },
   shutting_down: { status: 409 },
   restart_in_progress: { status: 409 },

@@ -11,7 +11,9 @@ import { pathFromConfig, readTokenFile } from './config/secrets.js';
 import type { Control } from './control/control.js';
 import { CutoverError } from './errors.js';
 import type { RouteTotals } from './fleet/snapshots.js';
-import { compileOverride, type OverrideRule } from './proxy/override.js';
+import { shadows, type ParitySource } from './parity/source.js';
+import type { DataPlaneSpec } from './data-plane.js';
+import { recordingThresholds, wireSpec } from './guard/thresholds.js';
 import { buildReport, type Report } from './report/build.js';
 import type { Stats } from './stats/store.js';
 
@@ -49,8 +51,9 @@ export function rampTotals(control: Control, stats: Stats): Record<string, Route
 }
 
 /** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */
-export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number): Report {
+export function reportOf(config: Config, control: Control, view: DataPlaneView, startedAt: number, parity?: ParitySource): Report {
   return buildReport({
+    parity: parity && ((name) => (config.routes.some((r) => r.name === name && shadows(r, control)) ? parity(name) : undefined)),
     generatedAt: new Date().toISOString(),
     windowSeconds: view.windowSeconds,
     sinceStartSeconds: (Date.now() - startedAt) / 1000,
@@ -81,7 +84,7 @@ export function startupProblems(config: Config, configFile: string | undefined):
   }
   if (config.admin.enabled && !isLoopback(config.admin.host) && token === undefined && !out.length) out.push(unprotectedAdmin(config).message);
   try {
-    overrideRule(config, configFile);
+    overrideSpec(config, configFile);
   } catch (err) {
     out.push((err as Error).message);
   }
@@ -101,8 +104,8 @@ export function fleetConfigured(config: Config): boolean {
   return (env !== undefined && env !== '') || config.state.redis?.url !== undefined;
 }
 
-/** The override header's rule: undefined when it is off; the token from CUTOVER_OVERRIDE_TOKEN or overrideAuth.tokenFile. */
-export function overrideRule(config: Config, configFile: string | undefined): OverrideRule | undefined {
+/** The override header's rule as plain data: undefined when it is off; the token from CUTOVER_OVERRIDE_TOKEN or overrideAuth.tokenFile. */
+export function overrideSpec(config: Config, configFile: string | undefined): DataPlaneSpec['override'] {
   if (config.overrideHeader === false) return undefined;
   const auth = config.overrideAuth;
   const fromEnv = process.env.CUTOVER_OVERRIDE_TOKEN?.trim();
@@ -110,7 +113,16 @@ export function overrideRule(config: Config, configFile: string | undefined): Ov
   if (token === undefined && auth?.tokenFile !== undefined) {
     token = readTokenFile(pathFromConfig(configFile, auth.tokenFile), 'overrideAuth.tokenFile');
   }
-  return compileOverride(config.overrideHeader, token, auth?.clients);
+  return { header: config.overrideHeader, token, clients: auth?.clients ? [...auth.clients] : undefined };
+}
+
+/**
+ * What the data plane is built from, compiled by the control plane: the config (validated), the
+ * override's secret read, the guard's recording thresholds and wire spec. Throws (an unreadable
+ * token file) before anything changed.
+ */
+export function dataPlaneSpec(config: Config, configFile: string | undefined): DataPlaneSpec {
+  return { config, override: overrideSpec(config, configFile), thresholds: recordingThresholds(config), wire: wireSpec(config) };
 }
 
 /** state.file, else cutover-state.json beside the config file; no file when there is no config file. */

@@ -10,6 +10,7 @@ import { parseConfig } from '../src/config/load.js';
 import { Control } from '../src/control/control.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
+import { seriesFigures } from '../src/metrics/port.js';
 import { rampRules } from '../src/ramp/machine.js';
 import { LoopDelay, mergeLoopDelay } from '../src/stats/loop-delay.js';
 import { Stats } from '../src/stats/store.js';
@@ -63,7 +64,9 @@ it('merges processes by their worst figure, samples summed', () => {
 it('exports the delay since the previous scrape as promtool-clean gauges', async (ctx) => {
   const config = parseConfig({ backends: { legacy: { upstreams: ['http://127.0.0.1:1'] }, candidate: { upstreams: ['http://127.0.0.1:2'] } }, routes: [{ name: 'r', match: { pathPrefix: '/' }, candidatePercent: 0 }] });
   const ld = track(new LoopDelay(10).start());
-  const metrics = track(createMetrics({ stats: new Stats(60), control: new Control(config, undefined, createLogger('silent'), Date.now, rampRules), inFlight: () => 0, version: 'test', loopDelay: () => ld.take() }));
+  const stats = new Stats(60);
+  const control = new Control(config, undefined, createLogger('silent'), Date.now, rampRules);
+  const metrics = track(createMetrics({ control, figures: () => seriesFigures(stats), version: 'test', windowSeconds: 60, loopDelay: () => ld.take() }));
   await samples(ld, 0, 3);
   const before = ld.snapshot().count;
   busy(100);

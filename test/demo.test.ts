@@ -1,5 +1,7 @@
 // `cutover demo` end to end, shortened: the ramp starts, the candidate goes bad, the guard reverts
 // and the ramp ends failed; the output is the table, the `>>>` events and the closing scorecard.
+// Parity runs all along: the shadowed orders show the candidate's wrong total at /total, the
+// timestamp it adds (/servedAt) is ignored, and the scorecard's parity section names /total.
 import { expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run.js';
 import { createLogger } from '../src/log.js';
@@ -30,4 +32,19 @@ it('runs the demo: the ramp starts, a table every tick, the revert with its reas
   expect(text).toMatch(/migration scorecard: does the candidate meet our criteria\? CRITERIA (MISSED|NOT ENOUGH DATA)/);
   expect(report.routes.map((r) => r.name)).toEqual(['users', 'default']);
   expect(text).not.toMatch(/"level":/);
+  // Parity: both answered 200, and the first mismatch shows both totals.
+  expect(text).toMatch(/>>> parity: default: GET \/api\/v1\/orders answered 200 by both, but they differ: \/total: (legacy 34, candidate 39|candidate 39, legacy 34)/);
+  expect(text).toMatch(/parity:\n  default: \d+ compared, \d+ mismatched \(\d+\.\d %\), differing: \/total \(\d+\).*; ignored \(compare\.ignore\): \/servedAt/);
+  // While the evidence is short, the ramp says how many more comparisons it needs.
+  expect(text).toMatch(/maxMismatchRate: needs ~\d+ more comparisons without a mismatch/);
+  const parity = app.parity.route('default').figures.totals();
+  expect(parity.mismatched).toBeGreaterThan(0);
+  expect(Object.keys(parity.differences)).toContain('/total');
+  expect(Object.keys(parity.differences)).not.toContain('/servedAt');
+  const defaultReport = report.routes.find((r) => r.name === 'default')!;
+  // (a comparison still in flight when the scorecard was built may land before the close)
+  expect(defaultReport.parity?.compared).toBeGreaterThan(0);
+  expect(defaultReport.parity!.mismatched).toBeLessThanOrEqual(parity.mismatched);
+  expect(defaultReport.parity?.differences[0]).toMatchObject({ path: '/total' });
+  expect(text).toMatch(/differing fields: \/total \(\d+\)/);
 }, 30_000);

@@ -10,6 +10,7 @@ import { GuardRunner } from '../src/guard/runner.js';
 import { recordingThresholds } from '../src/guard/thresholds.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
+import { seriesFigures } from '../src/metrics/port.js';
 import { rampRules } from '../src/ramp/machine.js';
 import { Series } from '../src/stats/series.js';
 import { Stats } from '../src/stats/store.js';
@@ -25,7 +26,7 @@ function setup() {
   stats.setThresholds(recordingThresholds(config)); // what the wiring does
   const logger = createLogger('silent');
   const control = new Control(config, undefined, logger, () => clock.now, rampRules);
-  const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'test' });
+  const metrics = createMetrics({ control, figures: () => seriesFigures(stats), version: 'test', windowSeconds: stats.windowSeconds });
   const guard = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);
   const series = stats.route('default');
   const open: Array<{ started: number }> = [];

@@ -7,6 +7,7 @@ import { rampRules } from '../src/ramp/machine.js';
 import { GuardRunner } from '../src/guard/runner.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
+import { seriesFigures } from '../src/metrics/port.js';
 import { Stats } from '../src/stats/store.js';
 import { waitFor } from './helpers/servers.js';
 
@@ -20,7 +21,7 @@ function setup(guard: Record<string, unknown> = {}) {
   const stats = new Stats(60, 60, () => clock.now);
   const logger = createLogger('silent');
   const control = new Control(config, undefined, logger, () => clock.now, rampRules);
-  const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'test' });
+  const metrics = createMetrics({ control, figures: () => seriesFigures(stats), version: 'test', windowSeconds: stats.windowSeconds });
   const guardRunner = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);
   const series = stats.route('default');
   /** One second of traffic: `n` candidate requests failing at `errors`, 9n legacy requests fine. */

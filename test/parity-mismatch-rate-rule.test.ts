@@ -1,6 +1,6 @@
 // maxMismatchRate verdicts as a table: breach, healthy, and inconclusive with the count still needed.
 import { describe, expect, it } from 'vitest';
-import { judgeMismatchRate } from '../src/parity/rule.js';
+import { judgeMismatchRate } from '../src/guard/mismatch-rule.js';
 
 const ctx = { minRequests: 5, confidence: 0.99 };
 

@@ -11,6 +11,7 @@ import { checkPersisted, type PersistedState } from '../src/control/persisted.js
 import { GuardRunner } from '../src/guard/runner.js';
 import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics/metrics.js';
+import { seriesFigures } from '../src/metrics/port.js';
 import { FileStateStore } from '../src/state/file-store.js';
 import { Stats } from '../src/stats/store.js';
 import { waitFor } from './helpers/servers.js';
@@ -29,7 +30,7 @@ it('reverts every route in one step and writes the state file once, afterwards',
   const logger = createLogger('silent');
   const control = new Control(config, new FileStateStore<PersistedState>(file, checkPersisted), logger, () => clock.now, rampRules);
   await control.restore();
-  const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'test' });
+  const metrics = createMetrics({ control, figures: () => seriesFigures(stats), version: 'test', windowSeconds: stats.windowSeconds });
   const guard = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);
   try {
     const series = stats.route('r0');

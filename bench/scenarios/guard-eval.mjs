@@ -7,6 +7,7 @@ import { Control } from '../../dist/control/control.js';
 import { GuardRunner } from '../../dist/guard/runner.js';
 import { createLogger } from '../../dist/log.js';
 import { createMetrics } from '../../dist/metrics/metrics.js';
+import { seriesFigures } from '../../dist/metrics/port.js';
 import { Stats } from '../../dist/stats/store.js';
 
 const ROUTES = 100;
@@ -26,7 +27,7 @@ function measure(rules) {
   const stats = new Stats(60, 60, () => clock.now);
   const logger = createLogger('silent');
   const control = new Control(config, undefined, logger, () => clock.now);
-  const metrics = createMetrics({ stats, control, inFlight: () => 0, version: 'bench' });
+  const metrics = createMetrics({ control, figures: () => seriesFigures(stats), version: 'bench', windowSeconds: stats.windowSeconds });
   const guard = new GuardRunner({ stats, control, logger, metrics, clock: () => clock.now }, config);
   for (const r of routes) {
     const s = stats.route(r.name);

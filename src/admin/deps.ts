@@ -1,7 +1,7 @@
 // What the admin API is given: a view of the data plane (one process, or the workers merged).
 import type { RouteConfig } from '../config/schema.js';
 import type { Control, Source } from '../control/control.js';
-import type { ParityStore } from '../parity/store.js';
+import type { ParityPort } from './parity-routes.js';
 import type { RampRunner } from '../ramp/runner.js';
 import type { Report } from '../report/build.js';
 import type { RouteStats } from '../stats/store.js';
@@ -43,5 +43,5 @@ export interface AdminDeps {
   /** With workers: replace them with new ones running the code and config on disk (SIGUSR2). */
   restart?(by: { source: Source; reason?: string }): Promise<unknown>;
   /** Parity figures of the routes' shadow taps (admin/parity-routes.ts). */
-  parity?: ParityStore;
+  parity?: ParityPort;
 }

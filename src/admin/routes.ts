@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminDeps } from './deps.js';
 import { registerOpsRoutes } from './ops-routes.js';
-import { registerParityRoutes } from './parity-routes.js';
+import { registerParityRoutes, registerShadowRoutes } from './parity-routes.js';
 import { registerRampRoutes } from './ramp-routes.js';
 import { registerTrafficRoutes } from './traffic-routes.js';
 
@@ -24,4 +24,5 @@ export function registerApiRoutes(app: FastifyInstance, deps: AdminDeps): void {
   registerOpsRoutes(app, deps);
   registerRampRoutes(app, deps);
   registerParityRoutes(app, deps.parity);
+  registerShadowRoutes(app, deps);
 }

@@ -35,7 +35,17 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
     // Runbooks call POST endpoints with an empty JSON body; treat it as {}.
     forceCloseConnections: true,
   });
+  registerBodies(app);
+  if (opts.token === undefined) registerLoopbackOnly(app);
+  else registerTokens(app, opts.token, opts.readOnlyToken, opts.protectMetrics);
+  registerErrors(app);
+  registerApiRoutes(app, opts);
+  if (opts.dashboard ?? true) registerDashboard(app, opts, { tokenConfigured: opts.token !== undefined, live: opts.live });
+  return app;
+}
 
+/** JSON bodies, and an empty one judged as {}. */
+function registerBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body).trim();
     if (text === '') return done(null, undefined);
@@ -51,41 +61,47 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT')) req.body = {};
   });
+}
 
-  if (opts.token === undefined) {
-    // Without a token the admin listener is loopback-only, but a web page in the operator's
-    // browser could still POST to it (no preflight for a simple request) or reach it through DNS
-    // rebinding. Browsers always send Origin on such requests; rebinding shows in Host.
-    app.addHook('onRequest', async (req, reply) => {
-      const path = req.url.split('?')[0];
-      if (PUBLIC.has(path) || path === '/metrics') return;
-      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      // The dashboard's own page (same origin, loopback Host) may write: no other page can send that Origin.
-      const sameOrigin = req.headers.origin === `http://${req.headers.host}`;
-      if ((req.headers.origin !== undefined && !sameOrigin) || !isLoopback(host)) {
-        return refuse(reply, 'forbidden_origin', 'without an admin token, only local non-browser clients (curl, the CLI) may use the admin API; set CUTOVER_ADMIN_TOKEN to allow others');
+/**
+ * Without a token the admin listener is loopback-only, but a web page in the operator's browser
+ * could still POST to it (no preflight for a simple request) or reach it through DNS rebinding.
+ * Browsers always send Origin on such requests; rebinding shows in Host.
+ */
+function registerLoopbackOnly(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if (PUBLIC.has(path) || path === '/metrics') return;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    // The dashboard's own page (same origin, loopback Host) may write: no other page can send that Origin.
+    const sameOrigin = req.headers.origin === `http://${req.headers.host}`;
+    if ((req.headers.origin !== undefined && !sameOrigin) || !isLoopback(host)) {
+      return refuse(reply, 'forbidden_origin', 'without an admin token, only local non-browser clients (curl, the CLI) may use the admin API; set CUTOVER_ADMIN_TOKEN to allow others');
+    }
+  });
+}
+
+/** The admin token for everything but the public paths; the read-only token for safe methods only. */
+function registerTokens(app: FastifyInstance, token: string, readOnlyToken: string | undefined, protectMetrics: boolean): void {
+  const expected = digest(token);
+  const readOnly = readOnlyToken === undefined ? undefined : digest(readOnlyToken);
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if (PUBLIC.has(path) || isDashboardAsset(path) || (path === '/metrics' && !protectMetrics)) return;
+    if (!authorized(req, expected)) {
+      if (readOnly !== undefined && authorized(req, readOnly)) {
+        markReadOnly(req);
+        if (SAFE_METHODS.has(req.method)) return;
+        return refuse(reply, 'read_only');
       }
-    });
-  }
+      reply.header('www-authenticate', 'Bearer realm="cutover"');
+      return refuse(reply, 'unauthorized');
+    }
+  });
+}
 
-  if (opts.token !== undefined) {
-    const expected = digest(opts.token);
-    const readOnly = opts.readOnlyToken === undefined ? undefined : digest(opts.readOnlyToken);
-    app.addHook('onRequest', async (req, reply) => {
-      const path = req.url.split('?')[0];
-      if (PUBLIC.has(path) || isDashboardAsset(path) || (path === '/metrics' && !opts.protectMetrics)) return;
-      if (!authorized(req, expected)) {
-        if (readOnly !== undefined && authorized(req, readOnly)) {
-          markReadOnly(req);
-          if (SAFE_METHODS.has(req.method)) return;
-          return refuse(reply, 'read_only');
-        }
-        reply.header('www-authenticate', 'Bearer realm="cutover"');
-        return refuse(reply, 'unauthorized');
-      }
-    });
-  }
-
+/** Unknown endpoints and every error as JSON from the one table, saying what to send. */
+function registerErrors(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     refuse(reply, 'not_found', `no admin endpoint ${req.method} ${req.url.split('?')[0]}; see GET /api/v1/status and the README's admin API`);
   });
@@ -101,10 +117,6 @@ export function createAdminServer(opts: AdminOptions): FastifyInstance {
     if (status >= 500) req.log.error({ err }, 'admin: request failed');
     return reply.code(status).send({ error: { code: (fe.code ?? 'internal_error').toLowerCase(), message: fe.message } });
   });
-
-  registerApiRoutes(app, opts);
-  if (opts.dashboard ?? true) registerDashboard(app, opts, { tokenConfigured: opts.token !== undefined, live: opts.live });
-  return app;
 }
 
 function digest(s: string): Buffer {

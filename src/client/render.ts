@@ -1,5 +1,6 @@
 // Readable tables for `cutover status`.
 import type { Snapshot } from '../stats/snapshot.js';
+import { parityLines, type ParityRouteBody } from './render-parity.js';
 
 interface StatusRoute {
   name: string;
@@ -20,6 +21,8 @@ export interface StatusBody {
   fleet?: FleetBody;
   nodes?: Record<string, NodeBody[]> | null;
   discovery?: Record<string, DiscoveryBody | null> | null;
+  /** GET /api/v1/parity's routes, when a route shadows (the CLI adds it). */
+  parity?: Record<string, ParityRouteBody>;
 }
 
 export interface NodeBody {
@@ -148,5 +151,6 @@ export function renderStatus(s: StatusBody): string {
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   const fleet = s.fleet ? renderFleet(s.fleet) : '';
   const clusters = s.nodes ? '\n' + renderClusters(s.nodes, s.discovery ?? {}) : '';
-  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (s.guard ? '\n' + renderGuard(s.guard) : '') + (fleet ? '\n' + fleet : '') + clusters;
+  const parity = s.parity ? parityLines(s.parity) : '';
+  return [...head, line(cols), ...rows.map(line)].join('\n') + '\n' + (parity ? '\n' + parity : '') + (s.guard ? '\n' + renderGuard(s.guard) : '') + (fleet ? '\n' + fleet : '') + clusters;
 }

@@ -1,12 +1,16 @@
 // Commands that read or change a running cutover through its admin API.
 import { callAdmin } from '../client/admin-client.js';
 import { renderGuard, renderStatus, type StatusBody } from '../client/render.js';
+import type { ParityBody } from '../client/render-parity.js';
 import { ADMIN_HELP, adminOptions, out, printJson, printSplits, targetOf, UsageError, warnNotSaved, type Command, type Values } from './command.js';
 
 async function readStatus(v: Values): Promise<StatusBody> {
   const target = targetOf(v);
   const body = await callAdmin<StatusBody>(target, 'GET', '/api/v1/status');
   body.guard = await callAdmin<StatusBody['guard']>(target, 'GET', '/api/v1/guard').catch(() => undefined);
+  // Parity only where a route shadows (a cutover without shadows, or a workers' primary, has none).
+  const parity = await callAdmin<ParityBody>(target, 'GET', '/api/v1/parity').catch(() => undefined);
+  if (parity && Object.keys(parity.routes).length > 0) body.parity = parity.routes;
   return body;
 }
 

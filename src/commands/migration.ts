@@ -21,7 +21,9 @@ export function renderRamp(routes: Record<string, RampView>, only?: string): str
     lines.push(`${name}: ${r.state.toUpperCase()}${step} at ${r.candidatePercent} %${next}${left}  (steps ${r.steps.join(' → ')}; on breach: ${r.onBreach})`);
     if (r.message) lines.push(`  ${r.message}`);
     if (r.evidence && (r.state === 'running' || r.state === 'paused')) {
-      lines.push(`  evidence since the step began: ${r.evidence.requests.candidate} candidate, ${r.evidence.requests.legacy} legacy requests`);
+      const n = r.evidence.comparisons ?? null; // absent from older servers
+      const compared = n === null ? '' : `, ${n} shadow comparisons`;
+      lines.push(`  evidence since the step began: ${r.evidence.requests.candidate} candidate, ${r.evidence.requests.legacy} legacy requests${compared}`);
       for (const e of r.evidence.rules) lines.push(`    ${e.rule}: ${e.outcome}${e.missing ? `: ${e.missing}` : ''}`);
     }
   }

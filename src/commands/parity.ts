@@ -4,7 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.js';
 import { EXIT_CONFIG } from '../errors.js';
 import { InputError, parseCases, replay, routeByName, type CaseResult, type ReplaySummary } from '../parity/replay.js';
-import { out, type Command } from './command.js';
+import { callAdmin } from '../client/admin-client.js';
+import { renderParity, type ParityBody } from '../client/render-parity.js';
+import { out, printJson, targetOf, type Command, type Values } from './command.js';
 
 /** The largest cases file read; a replay set is a sample, not a traffic archive. */
 const MAX_CASES_BYTES = 64 * 1024 * 1024;
@@ -90,6 +92,16 @@ export function renderJunit(s: ReplaySummary): string {
   ].join('\n');
 }
 
+/** `cutover parity status`: the live figures of a running cutover, as a table (or the API's JSON). */
+async function parityStatus(v: Values): Promise<number> {
+  const target = targetOf(v);
+  const parity = await callAdmin<ParityBody>(target, 'GET', '/api/v1/parity');
+  const shares = await callAdmin<{ routes: Record<string, number> }>(target, 'GET', '/api/v1/shadow');
+  if (v.json) printJson(parity);
+  else out(renderParity(parity, shares.routes));
+  return 0;
+}
+
 function fail(message: string): number {
   process.stderr.write(`cutover parity: ${message}\n`);
   return EXIT_CONFIG;
@@ -99,6 +111,7 @@ export const parityCommands: Record<string, Command> = {
   parity: {
     summary: 'replay a cases file against legacy and candidate and compare the answers (parity)',
     usage: `cutover parity --cases FILE [--config FILE] [--route NAME] [--concurrency N] [--json | --junit OUT]
+       cutover parity status [--json] [--admin URL | --config FILE]
 
   --cases FILE      JSON Lines, one request a line: {"name": "...", "method": "GET", "path": "/orders/1",
                     "headers": {"accept": "application/json"}, "body": "..." or "bodyBase64": "..."}
@@ -110,23 +123,30 @@ export const parityCommands: Record<string, Command> = {
   --json            print one JSON object instead of text
   --junit OUT       also write JUnit XML to OUT (testsuite "cutover parity", one testcase per case)
 
+  status            a running cutover's live shadow parity, one row per route: its shadow share,
+                    compared, mismatched, the mismatch rate, errors, the top differing paths and
+                    the noise learned (the admin API: --admin URL, else --config FILE's admin
+                    listener, else $CUTOVER_ADMIN_URL; the token from CUTOVER_ADMIN_TOKEN)
+
   Exit codes: 0 every case matched, 1 a mismatch or a case that could not be sent (refused,
   timed out: the backend's timeouts.responseMs), 2 bad input (a cases line, the config, --route).`,
     options: {
       cases: { type: 'string' },
-      config: { type: 'string', short: 'c', default: process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml' },
+      config: { type: 'string', short: 'c' },
+      admin: { type: 'string' },
       route: { type: 'string' },
       concurrency: { type: 'string', default: '8' },
       json: { type: 'boolean' },
       junit: { type: 'string' },
     },
     async run(v, positionals) {
+      if (positionals[0] === 'status' && positionals.length === 1) return parityStatus(v);
       if (positionals.length > 0) return fail(`unexpected argument "${positionals[0]}" (usage: cutover parity --cases FILE --config FILE)`);
       if (v.cases === undefined) return fail('--cases FILE is required');
       if (v.json && v.junit !== undefined) return fail('give --json or --junit OUT, not both');
       const concurrency = Number(v.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) return fail(`--concurrency must be a whole number from 1 to 1024, got "${v.concurrency}"`);
-      const { config } = loadConfigFile(String(v.config)); // a ConfigError exits 2 naming the field
+      const { config } = loadConfigFile(String(v.config ?? process.env.CUTOVER_CONFIG ?? 'config/cutover.yaml')); // a ConfigError exits 2 naming the field
       const casesFile = String(v.cases);
       let text: string;
       try {

@@ -24,7 +24,7 @@ export const Compare = Type.Object(
 
 export const Shadow = Type.Object(
   {
-    percent: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'Share of requests copied to the other cluster, 0..100; fractions allowed.' }),
+    percent: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'Share of requests copied to the other cluster, 0..100; fractions allowed. PUT /api/v1/shadow changes it at run time (persisted).' }),
     methods: Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { default: ['GET', 'HEAD'], minItems: 1, description: 'Methods copied; any other than GET and HEAD means writes reach both systems.' }),
     maxBodyBytes: Type.Integer({ minimum: 0, default: 1048576, description: 'Request bodies are teed up to this; past it the copy is skipped (the primary streams as before).' }),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "The shadow request's whole time (ms); default the other backend's responseMs." })),
@@ -35,10 +35,10 @@ export const Shadow = Type.Object(
     ),
     compare: Compare,
     noise: Type.Object(
-      { percent: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'Share of shadowed requests also sent to legacy a second time to learn noise.' }) },
+      { percent: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'Share of shadowed requests also sent to legacy a second time: what differs between the two legacy answers is learned as noise and never counts as a mismatch.' }) },
       { ...closed, default: {} },
     ),
-    redact: Type.Array(Type.String({ minLength: 0 }), { default: [], description: 'JSON Pointers and header names never shown in samples (authorization and cookie always are).' }),
+    redact: Type.Array(Type.String({ minLength: 0 }), { default: [], description: 'JSON Pointers and header names never shown in samples nor in captured cases (authorization and cookie always are).' }),
   },
   { ...closed, description: 'Copy a share of requests to the other cluster and compare the answers (parity).' },
 );

@@ -25,6 +25,11 @@ const guardRules = (withDefaults: boolean) => {
     maxP99Ms: nullable(Type.Number({ exclusiveMinimum: 0, description: 'milliseconds, above 0' }), d(5000), 'Candidate p99 above this many ms breaches; null turns the rule off.'),
     maxP99Ratio: nullable(Type.Number({ exclusiveMinimum: 0, description: 'a ratio above 0' }), d(null), "Candidate p99 above ratio × legacy's p99 breaches; null (default) turns it off."),
     maxErrorRateDelta: nullable(Type.Number({ minimum: 0, maximum: 1, description: 'a fraction from 0 to 1' }), d(null), "Candidate error rate minus legacy's above this breaches; null (default) turns it off."),
+    maxMismatchRate: nullable(
+      Type.Number({ minimum: 0, maximum: 1, description: 'a fraction from 0 to 1' }),
+      d(null),
+      'Shadowed comparisons that differ (mismatched / compared, learned noise excluded) above this breaches; judged only on routes with a shadow; null (default) turns it off.',
+    ),
   };
   return withDefaults
     ? Type.Object(fields, { ...closed, default: {} })
@@ -133,6 +138,7 @@ export const Report = Type.Object(
         p999Ratio: ratioCriterion('p99.9'),
         maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Candidate error rate at most this (a fraction).' })),
         maxErrorRateDelta: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Candidate error rate minus legacy's at most this (a fraction)." })),
+        maxMismatchRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Shadowed comparisons that differ at most this (a fraction; routes with a shadow only).' })),
       },
       { ...closed, default: {}, description: 'Success criteria the scorecard judges: met when the confidence bound says so, missed when the other bound says not.' },
     ),
@@ -281,5 +287,4 @@ export type DiscoveryConfig = Static<typeof Discovery>;
 export type GuardConfig = Static<typeof Guard>;
 export type RampConfig = Static<typeof Ramp>;
 export type ReportConfig = Static<typeof Report>;
-export type BackendName = 'legacy' | 'candidate';
-export const BACKENDS: readonly BackendName[] = ['legacy', 'candidate'];
+export { BACKENDS, type BackendName } from './names.js';

@@ -76,6 +76,27 @@ export class Control extends ControlKeeper {
     return { change, saved: this.track({ changed: true, away: from.enabled && !next.enabled, undo: [undo] }) };
   }
 
+  /**
+   * Set the share of a route's requests its shadow copies (PUT /api/v1/shadow), rounded to
+   * 0.0001 %. It changes what the other cluster sees, never what a client gets: it applies at
+   * once and is saved when the store can, like a move toward legacy. Persisted, so a restart or
+   * a reload keeps it over the config's shadow.percent.
+   */
+  setShadow(requested: number, by: By & { route: string }): Applied {
+    if (typeof requested !== 'number' || !Number.isFinite(requested) || requested < 0 || requested > 100) {
+      throw new CutoverError('invalid_percent', `percent must be a number from 0 to 100, got ${JSON.stringify(requested)}`);
+    }
+    const percent = roundPercent(requested);
+    this.known(by.route);
+    const from = this.held.shadows.get(by.route)?.percent ?? 0;
+    const wasSet = this.held.shadowsSet.has(by.route);
+    this.held.shadow(by.route, percent).percent = percent;
+    this.held.shadowsSet.add(by.route);
+    if (from === percent && wasSet) return { changes: [], saved: this.track({ changed: false, away: false, undo: [] }) };
+    const change = this.record({ source: by.source, kind: 'shadow', route: by.route, from, to: percent, reason: by.reason });
+    return { changes: [change], saved: this.track({ changed: true, away: false, undo: [] }) };
+  }
+
   latch(route: string): GuardLatch | undefined {
     return this.latches.get(route);
   }

@@ -8,6 +8,8 @@ export function describe(c: Change): string {
   switch (c.kind) {
     case 'split':
       return `candidate ${c.from ?? '?'} % → ${c.to} %${where} ${why}`;
+    case 'shadow':
+      return `shadow ${c.from ?? '?'} % → ${c.to} %${where} ${why}`;
     case 'maintenance':
       return `maintenance ${c.to ? 'on' : 'off'} ${why}`;
     case 'config':

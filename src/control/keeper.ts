@@ -5,7 +5,7 @@
 import type { Config } from '../config/schema.js';
 import { CutoverError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { RouteSplit } from '../split/route.js';
+import type { RouteSplit, ShadowShare } from '../split/route.js';
 import type { FileStateStore, LoadResult } from '../state/file-store.js';
 import type { StateStore } from '../state/store.js';
 import type { Change, Maintenance, PersistedState, RampState, Source } from '../state/types.js';
@@ -58,6 +58,8 @@ export class ControlKeeper {
   ) {
     this.log = new History(clock, logger);
     for (const r of config.routes) this.split(r.name, r.candidatePercent);
+    // Shares of the routes that shadow: also in a workers' primary, which builds no routing table.
+    for (const r of config.routes) if (r.shadow) this.shadowShare(r.name, r.shadow.percent ?? 0);
     this.durability = store ? new Durability(store, () => this.toPersisted(), logger) : undefined;
   }
 
@@ -108,6 +110,16 @@ export class ControlKeeper {
   /** The split object of a route, created with `initialPercent` the first time it is asked for. */
   split(route: string, initialPercent = 0): RouteSplit {
     return this.held.split(route, initialPercent);
+  }
+
+  /** The shadow share of a route, for its tap: the config's percent unless set at run time (setShadow). */
+  shadowShare(route: string, configPercent = 0): ShadowShare {
+    return this.held.shadow(route, configPercent);
+  }
+
+  /** The shadow's share of a route now, when it has a shadow. */
+  shadowPercent(route: string): number | undefined {
+    return this.held.shadows.get(route)?.percent;
   }
 
   routes(): string[] {

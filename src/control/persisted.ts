@@ -14,6 +14,8 @@ export function checkPersisted(v: unknown): string | undefined {
   for (const [name, r] of Object.entries(v.routes)) {
     const p = isObject(r) ? r.candidatePercent : undefined;
     if (typeof p !== 'number' || !(p >= 0 && p <= 100)) return `routes.${name}.candidatePercent must be a number from 0 to 100`;
+    const sp = (r as Record<string, unknown>).shadowPercent;
+    if (sp !== undefined && (typeof sp !== 'number' || !(sp >= 0 && sp <= 100))) return `routes.${name}.shadowPercent must be a number from 0 to 100`;
   }
   const m = v.maintenance;
   if (!isObject(m) || typeof m.enabled !== 'boolean' || typeof m.retryAfterSeconds !== 'number' || typeof m.message !== 'string') {

@@ -19,3 +19,16 @@ export interface RampRules {
   /** How history and logs show a ramp state. */
   label(s: RampState | undefined): string;
 }
+
+/**
+ * For a process that only applies the control state it is sent (a cluster worker): it never moves
+ * a split or a ramp itself, so it needs none of the transitions (and does not load ramp/).
+ */
+export const APPLY_ONLY: RampRules = {
+  active: (_s): _s is RampState => false,
+  superseded: (s) => s,
+  failed: (s) => s,
+  pausedByBreach: () => null,
+  event: () => 'ramp',
+  label: (s) => s?.status ?? 'none',
+};

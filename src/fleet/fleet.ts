@@ -11,6 +11,7 @@ import { CutoverError } from '../errors.js';
 import type { FiguresSource } from '../guard/runner.js';
 import type { WindowFigures } from '../guard/rules.js';
 import type { Logger } from '../log.js';
+import type { ParityEvidence } from '../parity/source.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FileStateStore, LoadResult } from '../state/file-store.js';
 import { RedisStateStore } from '../state/redis-store.js';
@@ -130,6 +131,10 @@ export class Fleet implements FiguresSource {
     return this.last?.routes.get(route);
   }
 
+  mergedParity(route: string): ParityEvidence | undefined {
+    return this.last?.parity.get(route);
+  }
+
   /**
    * The leader's view of a ramping route: every fresh replica's cumulative totals (undefined when
    * this replica does not judge the merged figures).
@@ -141,7 +146,8 @@ export class Fleet implements FiguresSource {
     return this.snapshots.flatMap((s) => {
       const t = s.totals?.[route];
       if (!t || now - s.at > maxAge) return [];
-      return [{ source: s.replica, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate) }];
+      const parity = s.routes[route]?.parity; // absent from older replicas and routes without a shadow
+      return [{ source: s.replica, legacy: totalsOfSnapshot(t.legacy), candidate: totalsOfSnapshot(t.candidate), ...(parity ? { parity } : {}) }];
     });
   }
 

@@ -2,9 +2,10 @@
 // rules, guard state, now) → verdict with its evidence, and the next guard state. Also which
 // windows to judge, and which routes a revert hits. No I/O, no timers, no clock of its own; the
 // runner (runner.ts) owns the timer and applies what this returns.
-import { judgeErrorDelta, judgeErrorRate, judgeP99, judgeP99Ratio, type RuleName, type RuleResult, type Rules, type WindowFigures } from './rules.js';
+import { judgeMismatchRate, paritySince } from './mismatch-rule.js';
+import { judgeErrorDelta, judgeErrorRate, judgeP99, judgeP99Ratio, type MismatchFigures, type RuleName, type RuleResult, type Rules, type WindowFigures } from './rules.js';
 
-export type { Figures, LatencyDistribution, RuleName, RuleResult, Rules, WindowFigures } from './rules.js';
+export type { Figures, LatencyDistribution, MismatchFigures, RuleName, RuleResult, Rules, WindowFigures } from './rules.js';
 
 export interface RoutePolicy {
   enabled: boolean;
@@ -44,6 +45,11 @@ export interface RouteGuardState {
   lastVerdict: Verdict | null;
   /** When the verdict kind last changed (ms). */
   lastChange: number;
+  /**
+   * The route's parity counts at the last re-arm: maxMismatchRate judges only the comparisons
+   * since (undefined: all of them).
+   */
+  parityBase?: MismatchFigures;
 }
 
 export type GuardEvent =
@@ -66,8 +72,11 @@ export interface Decision {
 /** Insufficient data for this many evaluations in a row ends a breach streak: evaluations stopped. */
 export const STREAK_STALE_EVALUATIONS = 3;
 
-export function initialGuardState(now: number): RouteGuardState {
-  return { streak: 0, insufficientSince: null, detected: false, sharedReported: false, lastVerdict: null, lastChange: now };
+/** A fresh judgement (start, re-arm); `parity`: the route's comparison counts now, the baseline of maxMismatchRate. */
+export function initialGuardState(now: number, parity?: MismatchFigures): RouteGuardState {
+  const s: RouteGuardState = { streak: 0, insufficientSince: null, detected: false, sharedReported: false, lastVerdict: null, lastChange: now };
+  if (parity) s.parityBase = paritySince(parity, undefined);
+  return s;
 }
 
 /**
@@ -116,6 +125,9 @@ export function judgeRule(rule: RuleName, limit: number, windows: readonly Windo
       case 'maxP99Ratio':
         r = judgeP99Ratio(w, limit, ctx);
         break;
+      case 'maxMismatchRate':
+        r = judgeMismatchRate(w.parity ?? { compared: 0, mismatched: 0 }, limit, ctx, w.seconds);
+        break;
     }
     if (r.outcome === 'breach') {
       // An absolute rule that legacy breaks too, in the same window, is a shared outage (the
@@ -140,23 +152,36 @@ export interface EvaluateInput {
   now: number;
   /** The evaluation interval (ms): a breach streak ends after a few intervals without a verdict. */
   intervalMs: number;
+  /**
+   * The route's comparison counts as read now (cumulative; merged in a fleet), or undefined when
+   * the route does not shadow (maxMismatchRate is then not judged). Only those since the state's
+   * parityBase (the last re-arm) count.
+   */
+  parity?: MismatchFigures;
 }
 
 /** One evaluation of a route: judge every rule, classify into a verdict, advance the guard state. */
 export function evaluate(input: EvaluateInput): Decision {
-  const judged = judge(input.windows, input.policy, input.candidatePercent);
+  const parity = input.parity && paritySince(input.parity, input.state.parityBase);
+  const judged = judge(input.windows, input.policy, input.candidatePercent, parity);
   const verdict = classify(judged, input);
   return advance(verdict, input);
 }
 
-/** Every enabled rule judged over the windows (none at 0 %: there is nothing to judge, and the runner reads no windows). */
-export function judge(windows: readonly WindowFigures[], policy: RoutePolicy, candidatePercent: number): RuleResult[] {
+/**
+ * Every enabled rule judged over the windows (none at 0 %: there is nothing to judge, and the
+ * runner reads no windows). maxMismatchRate is judged on `parity` (the comparisons since the
+ * re-arm, not a window), and only when the route shadows.
+ */
+export function judge(windows: readonly WindowFigures[], policy: RoutePolicy, candidatePercent: number, parity?: MismatchFigures): RuleResult[] {
   if (candidatePercent <= 0 || windows.length === 0) return [];
   const judged: RuleResult[] = [];
   for (const name of ['maxErrorRate', 'maxP99Ms', 'maxErrorRateDelta', 'maxP99Ratio'] as const) {
     const limit = policy.rules[name];
     if (limit !== null) judged.push(judgeRule(name, limit, windows, policy));
   }
+  const mismatch = policy.rules.maxMismatchRate ?? null; // ?? null: policies built before the rule existed
+  if (mismatch !== null && parity) judged.push(judgeMismatchRate(parity, mismatch, { minRequests: policy.minRequests, confidence: policy.confidence }));
   return judged;
 }
 

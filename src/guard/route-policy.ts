@@ -20,6 +20,7 @@ export function routePolicy(g: GuardConfig, r: RouteConfig): RoutePolicy {
       maxP99Ms: rule('maxP99Ms'),
       maxP99Ratio: rule('maxP99Ratio'),
       maxErrorRateDelta: rule('maxErrorRateDelta'),
+      maxMismatchRate: rule('maxMismatchRate'),
     },
   };
 }

@@ -8,9 +8,19 @@ export interface Rules {
   maxP99Ms: number | null;
   maxP99Ratio: number | null;
   maxErrorRateDelta: number | null;
+  /** Shadowed comparisons that differ (learned noise excluded), judged on parity/ figures. */
+  maxMismatchRate: number | null;
 }
 export type RuleName = keyof Rules;
-export const RULE_NAMES: readonly RuleName[] = ['maxErrorRate', 'maxP99Ms', 'maxP99Ratio', 'maxErrorRateDelta'];
+export const RULE_NAMES: readonly RuleName[] = ['maxErrorRate', 'maxP99Ms', 'maxP99Ratio', 'maxErrorRateDelta', 'maxMismatchRate'];
+
+/** Comparisons of shadowed requests (parity/), as the maxMismatchRate rule judges them. */
+export interface MismatchFigures {
+  compared: number;
+  mismatched: number;
+  /** Differing path → mismatches it appeared in (named in the verdict's message). */
+  differences?: Record<string, number>;
+}
 
 /** A latency distribution (the window's merged HDR histogram), for the relative latency rule. */
 export interface LatencyDistribution {
@@ -44,6 +54,8 @@ export interface WindowFigures {
   seconds: number;
   candidate: Figures;
   legacy: Figures;
+  /** The comparisons counted over the same span; absent when the route does not shadow. */
+  parity?: MismatchFigures;
 }
 
 export type Outcome = 'breach' | 'healthy' | 'inconclusive' | 'shared-outage';

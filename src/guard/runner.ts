@@ -5,8 +5,8 @@ import type { Config, GuardConfig, RouteConfig } from '../config/schema.js';
 import type { Change, Control } from '../control/control.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Stats } from '../stats/store.js';
-import { toWire, type WireRoute } from './wire.js';
+import { shadows, type ParityEvidence } from '../parity/source.js';
+import type { FiguresSource, GuardDeps } from './deps.js';
 import { readWindows } from './figures.js';
 import { evidenceOf, guardPlan, type GuardPlan } from './plan.js';
 import { evaluate, initialGuardState, windowsToJudge, type Decision, type RouteGuardState, type RoutePolicy, type WindowFigures } from './policy.js';
@@ -20,37 +20,7 @@ export type { Observation };
 
 export { GUARD_STATES, type GuardStateName } from './metrics.js';
 
-/**
- * Where the guard's figures come from, and whether this process judges at all: its own traffic
- * ('local': one process, or a replica that cannot reach the fleet), the merged figures of every
- * replica or worker ('merged': the fleet's leader, a cluster's primary), or not at all
- * ('follower': another replica leads and its reverts reach this one through the store).
- */
-export interface FiguresSource {
-  mode(): 'local' | 'merged' | 'follower';
-  /** The merged windows of a route (undefined: no fresh snapshot holds it). */
-  merged(route: string): WindowFigures[] | undefined;
-}
-
-export interface GuardDeps {
-  stats: Stats;
-  source?: FiguresSource;
-  control: Control;
-  logger: Logger;
-  metrics: Metrics;
-  /** Wall-clock ms (verdict times, history). */
-  clock?: () => number;
-  /**
-   * The ramps' onBreach for a route, handed to the plan: a ramp configured with onBreach: pause
-   * holds its step for a person instead of the revert (ramp/policy.ts breachAction).
-   */
-  breach?: { breachAction(route: string): 'revert' | 'pause' };
-  /**
-   * A worker's guard: it reads this process's figures for the primary (wireSnapshot) and hears
-   * re-arms, but never judges (no timer) and sends no webhooks.
-   */
-  recordOnly?: boolean;
-}
+export type { FiguresSource, GuardDeps };
 
 export class GuardRunner {
   private config!: GuardConfig;
@@ -71,17 +41,15 @@ export class GuardRunner {
     config: Config,
   ) {
     this.clock = deps.clock ?? Date.now;
-    this.webhooks = new WebhookSender(deps.recordOnly ? [] : config.guard.webhooks, deps.logger);
+    this.webhooks = new WebhookSender(config.guard.webhooks, deps.logger);
     this.counted = guardMetrics(deps.metrics, () => this.routes.map((r) => [r.name, this.stateName(r.name)]));
     // A re-arm (API or CLI, here or on another replica) starts the route's judgement afresh: only
     // requests that start from now on are judged, in every window. It is announced.
     this.unsubscribe = deps.control.onChange((c: Change) => {
       if (c.kind === 'guard' && c.to === 'armed' && c.route) {
-        this.states.set(c.route, initialGuardState(this.clock()));
-        const series = deps.stats.route(c.route);
-        const mono = deps.stats.clock();
-        series.legacy.rearm(mono);
-        series.candidate.rearm(mono);
+        // The comparisons so far are the baseline: only later ones are judged (like Series.rearm).
+        this.states.set(c.route, initialGuardState(this.clock(), this.parityOf(c.route, this.mode)));
+        deps.stats.rearm(c.route);
         this.webhooks.send({ type: 'rearmed', time: c.time, route: c.route, source: c.source, reason: c.reason ?? null });
       }
     });
@@ -93,7 +61,7 @@ export class GuardRunner {
     this.config = config.guard;
     this.routes = config.routes;
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
-    this.webhooks.urls = this.deps.recordOnly ? [] : config.guard.webhooks;
+    this.webhooks.urls = config.guard.webhooks;
     this.policies = new Map(config.routes.map((r) => [r.name, routePolicy(config.guard, r)]));
     for (const name of [...this.states.keys()]) if (!this.policies.has(name)) this.states.delete(name);
     if (this.started) {
@@ -108,7 +76,6 @@ export class GuardRunner {
   mode: 'local' | 'merged' | 'follower' = 'local';
 
   start(): void {
-    if (this.deps.recordOnly) return;
     this.started = true;
     if (this.timer || !this.config.enabled) return;
     this.timer = setInterval(() => this.tick(), this.config.intervalMs);
@@ -137,22 +104,11 @@ export class GuardRunner {
     return readWindows(this.deps.stats.route(route), this.deps.stats.clock(), seconds, policy, this.timeouts);
   }
 
-  /** This process's figures of every judged route, as plain data for the fleet's leader or the primary. */
-  wireSnapshot(): Record<string, WireRoute> {
-    const out: Record<string, WireRoute> = {};
-    for (const r of this.routes) {
-      const policy = this.policies.get(r.name)!;
-      if (!policy.enabled || !this.config.enabled) continue;
-      const ws = this.read(r.name, policy);
-      out[r.name] = {
-        windows: ws.map((w) => w.seconds),
-        legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
-        candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
-        inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
-        timeoutMs: { ...this.timeouts },
-      };
-    }
-    return out;
+  /** The parity a route is judged on (undefined when it does not shadow): its own, or the merged one when leading. */
+  private parityOf(route: string, mode: 'local' | 'merged' | 'follower'): ParityEvidence | undefined {
+    const r = this.routes.find((x) => x.name === route);
+    if (!r || !shadows(r, this.deps.control)) return undefined;
+    return mode === 'merged' ? this.deps.source?.mergedParity?.(route) : this.deps.parity?.(route);
   }
 
   /** One evaluation of every route; applies the plan the policy returns. */
@@ -172,7 +128,8 @@ export class GuardRunner {
         const percent = control.percent(r.name) ?? 0;
         const state = this.states.get(r.name) ?? initialGuardState(now);
         const windows = percent <= 0 ? [] : mode === 'merged' ? (this.deps.source!.merged(r.name) ?? []) : this.windows(r.name, policy);
-        const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs });
+        const parity = percent <= 0 ? undefined : this.parityOf(r.name, mode);
+        const decision = evaluate({ windows, policy, state, candidatePercent: percent, now, intervalMs: this.config.intervalMs, parity });
         this.states.set(r.name, decision.state);
         this.report(r.name, decision);
         decisions.push({ route: r.name, decision });

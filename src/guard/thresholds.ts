@@ -5,6 +5,8 @@
 import type { Config } from '../config/schema.js';
 import type { RecordingThresholds } from '../stats/store.js';
 import { routePolicy } from './route-policy.js';
+import { windowsToJudge } from './policy.js';
+import type { WireSpec } from './wire.js';
 
 /** An abandoned request is watched a little past the threshold, so that it is judged slow (or timed out) for sure. */
 export const WATCH_MARGIN_MS = 100;
@@ -22,4 +24,14 @@ export function recordingThresholds(config: Config): RecordingThresholds {
     out[r.name] = { legacy: of('legacy'), candidate: of('candidate') };
   }
   return out;
+}
+
+/** What a recording process reports for the guard: the judged routes with their windows and policies. */
+export function wireSpec(config: Config): WireSpec {
+  const g = config.guard;
+  const windows = windowsToJudge(g.windowSeconds, g.fastWindowSeconds);
+  return {
+    routes: g.enabled ? config.routes.flatMap((r) => { const policy = routePolicy(g, r); return policy.enabled ? [{ name: r.name, windows, policy, shadows: r.shadow !== undefined }] : []; }) : [],
+    timeouts: { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs },
+  };
 }

@@ -3,8 +3,11 @@
 // of requests in flight are concatenated and aged by the time since the snapshot. Pure.
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { BackendName } from '../config/schema.js';
-import { distributionOf } from './figures.js';
+import type { BackendName } from '../config/names.js';
+import { evidenceOf, sumEvidence, type ParityEvidence, type ParitySource } from '../parity/source.js';
+import { distributionOf, readWindows } from './figures.js';
+import type { RoutePolicy } from './policy.js';
+import type { Stats } from '../stats/store.js';
 import type { Figures, WindowFigures } from './rules.js';
 import { newHistogram } from '../stats/series.js';
 import type { Snapshot } from '../stats/snapshot.js';
@@ -25,6 +28,11 @@ export interface WireRoute {
   candidate: WireFigures[];
   inFlightMs: Record<BackendName, number[]>;
   timeoutMs: Record<BackendName, number>;
+  /**
+   * The route's parity counts (cumulative) when it shadows, so that the leader judges
+   * maxMismatchRate on every replica's comparisons. Optional: older replicas do not send it.
+   */
+  parity?: ParityEvidence;
 }
 
 export interface GuardSnapshot {
@@ -51,9 +59,40 @@ export function toWire(f: Figures, histogram?: Histogram): WireFigures {
   return w;
 }
 
+/** What the guard judges, compiled from the config (guard/thresholds.ts): the routes it judges, their windows and policies. */
+export interface WireSpec {
+  /** `shadows`: the route's shadow copies something, so its parity counts are evidence (parity/source.ts shadows). */
+  routes: Array<{ name: string; windows: number[]; policy: RoutePolicy; shadows?: boolean }>;
+  timeouts: Record<BackendName, number>;
+}
+
+/**
+ * A process's figures of every judged route, read from its series, as plain data; with `parity`,
+ * the comparison counts of the routes that shadow (spec.routes[].shadows) too.
+ */
+export function wireRoutes(stats: Stats, spec: WireSpec, parity?: ParitySource): Record<string, WireRoute> {
+  const out: Record<string, WireRoute> = {};
+  const now = stats.clock();
+  for (const { name, windows, policy, shadows } of spec.routes) {
+    const ws = readWindows(stats.route(name), now, windows, policy, spec.timeouts);
+    out[name] = {
+      windows: ws.map((w) => w.seconds),
+      legacy: ws.map((w) => toWire(w.legacy, w.histograms.legacy)),
+      candidate: ws.map((w) => toWire(w.candidate, w.histograms.candidate)),
+      inFlightMs: { legacy: ws[0]?.legacy.inFlightMs.slice() ?? [], candidate: ws[0]?.candidate.inFlightMs.slice() ?? [] },
+      timeoutMs: { ...spec.timeouts },
+    };
+    const p = shadows ? parity?.(name) : undefined;
+    if (p) out[name].parity = evidenceOf(p);
+  }
+  return out;
+}
+
 export interface Merged {
   /** Per route, the windows as the guard judges them. */
   routes: Map<string, WindowFigures[]>;
+  /** Per route that shadows somewhere, the comparisons of every fresh replica added up. */
+  parity: Map<string, ParityEvidence>;
   /** Replicas whose snapshot was used, and those left out because it was too old. */
   fresh: string[];
   stale: Array<{ replica: string; ageMs: number }>;
@@ -66,8 +105,10 @@ export interface Merged {
  */
 export function mergeGuardSnapshots(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number): Merged {
   const { acc, fresh, stale } = accumulate(snaps, now, maxAgeMs);
-  const out: Merged = { routes: new Map(), fresh, stale };
+  const out: Merged = { routes: new Map(), parity: new Map(), fresh, stale };
   for (const [route, a] of acc) {
+    const parity = sumEvidence(a.parity);
+    if (parity) out.parity.set(route, parity);
     const fig = (b: BackendName, i: number): Figures => {
       const x = a[b][i] ?? { requests: 0, errors: 0, timed: 0, slow: 0, histogram: undefined };
       return { requests: x.requests, errors: x.errors, timed: x.timed, slow: x.slow, inFlightMs: a.inFlight[b], timeoutMs: a.timeoutMs[b], latency: x.histogram && distributionOf(x.histogram) };
@@ -99,6 +140,8 @@ export function combineWire(snaps: readonly GuardSnapshot[], now: number, maxAge
       inFlightMs: a.inFlight,
       timeoutMs: a.timeoutMs,
     };
+    const parity = sumEvidence(a.parity);
+    if (parity) out[route].parity = parity;
   }
   return out;
 }
@@ -109,6 +152,7 @@ interface RouteAcc {
   candidate: Acc[];
   inFlight: Record<BackendName, number[]>;
   timeoutMs: Record<BackendName, number>;
+  parity: ParityEvidence[];
 }
 
 function accumulate(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: number) {
@@ -125,9 +169,10 @@ function accumulate(snaps: readonly GuardSnapshot[], now: number, maxAgeMs: numb
     for (const [route, r] of Object.entries(s.routes)) {
       let a = acc.get(route);
       if (!a) {
-        a = { windows: [...r.windows], legacy: [], candidate: [], inFlight: { legacy: [], candidate: [] }, timeoutMs: r.timeoutMs };
+        a = { windows: [...r.windows], legacy: [], candidate: [], inFlight: { legacy: [], candidate: [] }, timeoutMs: r.timeoutMs, parity: [] };
         acc.set(route, a);
       }
+      if (r.parity) a.parity.push(r.parity);
       r.windows.forEach((w, i) => (a.windows[i] = Math.min(a.windows[i] ?? w, w)));
       for (const b of ['legacy', 'candidate'] as const) {
         r[b].forEach((f, i) => (a[b][i] = add(a[b][i], f)));

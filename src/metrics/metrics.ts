@@ -3,9 +3,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
 import type { Control } from '../control/control.js';
 import type { LoopDelaySnapshot } from '../stats/loop-delay.js';
-import type { SeriesView } from '../stats/series.js';
-import type { Snapshot } from '../stats/snapshot.js';
-import type { Stats } from '../stats/store.js';
+import { nodeMetrics } from './nodes.js';
+import type { DataPlaneFigures, FiguresPort, SeriesRow } from './port.js';
+import { registerShadowMetrics } from './shadow.js';
 
 /** Prometheus histogram buckets (seconds) for 1 ms .. 60 s upstream latency. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -25,24 +25,20 @@ const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /**
- * Which metrics a process registers. One process: all of them. With workers (node:cluster), each
- * worker registers the data plane's (its own traffic; summed across workers) and the primary the
- * control plane's (split, maintenance, state, guard; one owner, never summed) plus the window
- * percentiles, computed from the workers' merged histograms (exact, not a sum of percentiles).
+ * The registry lives in the control plane only: one process's, or the workers' primary's. The
+ * data plane's figures come through a port, read once per scrape: one process's own series, or
+ * every worker's merged by the primary (counters added up, histograms merged exactly, never a
+ * sum of percentiles), so a worker carries no registry and no prom-client.
  */
-export type MetricsRole = 'single' | 'worker' | 'primary';
-
 export interface MetricsDeps {
-  stats: Stats;
   control: Control;
-  inFlight: () => number;
+  figures: FiguresPort;
   version: string;
-  role?: MetricsRole;
-  /** The primary: the window snapshots of every route and backend, merged across the workers. */
-  mergedWindows?: () => Promise<Array<{ route: string; backend: string; window: Snapshot }>>;
+  /** stats.windowSeconds, named in the window gauges' help. */
+  windowSeconds: number;
   /**
    * The event loop's delay since the previous call (stats/loop-delay.ts, `LoopDelay.take()`), read
-   * once per scrape. Absent: no loop-delay metric.
+   * once per scrape: this process's, or with workers the worst of theirs. Absent: no loop-delay metric.
    */
   loopDelay?: () => LoopDelaySnapshot;
 }
@@ -55,44 +51,26 @@ export interface Metrics {
   close(): void;
 }
 
-/** One window's figures as the percentile gauges read them (seconds). */
-interface WindowRow {
-  route: string;
-  backend: string;
-  count: number;
-  at(percentile: number): number;
-}
-
-type View = { route: string; backend: string; forced: boolean; cumulative: SeriesView; window: SeriesView };
+type View = SeriesRow;
 
 export function createMetrics(deps: MetricsDeps): Metrics {
-  const role = deps.role ?? 'single';
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const name of REJECTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
-  const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) =>
-    new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
-  // Aggregator: how the primary combines the workers' values (prom-client's AggregatorRegistry).
+  const counter = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void | Promise<void>) =>
+    new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { return collect(this); } } : {}) });
+  // (The aggregator option is prom-client's; with workers nothing is aggregated: the figures are merged first.)
   const gauge = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void | Promise<void>, aggregator: Aggregator = 'sum') =>
     new Gauge({ name, help, labelNames, registers: [registry], aggregator, ...(collect ? { collect() { return collect(this); } } : {}) });
 
-  // One read of the stats per scrape, shared by every metric below (each collect() asks again):
-  // the counters, the latency histogram and the window percentiles all come from it.
-  let cached: { at: number; all: View[]; split: View[] } | undefined;
-  const read = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 200) {
-      const all = deps.stats.views();
-      cached = { at: now, all, split: all.filter((v) => !v.forced) };
-    }
-    return cached;
-  };
-  if (role !== 'primary') dataPlaneMetrics(deps, read, counter, gauge, registry);
-  const window = `over the last ${deps.stats.windowSeconds} s (stats.windowSeconds)`;
-  if (role === 'single') windowGauges(gauge, window, () => localWindows(read().split));
-  if (role === 'primary') windowGauges(gauge, window, async () => ((await deps.mergedWindows?.()) ?? []).map(mergedWindow));
-  const unsubscribe = role === 'worker' ? () => {} : controlMetrics(deps, counter, gauge);
+  const read = oncePerScrape(deps.figures);
+  dataPlaneMetrics(read, counter, gauge, registry);
+  windowGauges(gauge, read, `over the last ${deps.windowSeconds} s (stats.windowSeconds)`);
+  nodeMetrics(read, counter, gauge);
+  registerShadowMetrics(registry, async () => (await read()).parity);
+  workerMetrics(read, counter, gauge);
   if (deps.loopDelay) loopDelayGauges(gauge, deps.loopDelay);
+  const unsubscribe = controlMetrics(deps, counter, gauge);
   gauge('cutover_build_info', 'Always 1; labels carry the version.', ['version'], undefined, 'first').set({ version: deps.version }, 1);
 
   return {
@@ -106,70 +84,70 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   };
 }
 
-/**
- * Metrics on a registry nobody scrapes: for a worker's guard, which only records (its counters and
- * states would be zeros and idles summed into the primary's real ones).
- */
-export function unscrapedMetrics(): Metrics {
-  const registry = new Registry();
-  return {
-    registry,
-    counter: (name, help, labelNames) => new Counter({ name, help, labelNames, registers: [registry] }),
-    gauge: (name, help, labelNames, collect) => new Gauge({ name, help, labelNames, registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) }),
-    close: () => registry.clear(),
+type CounterFactory = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void | Promise<void>) => Counter<string>;
+type GaugeFactory = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void | Promise<void>, aggregator?: Aggregator) => Gauge<string>;
+
+/** One read of the data plane per scrape, shared by every metric below (each collect() asks). */
+function oncePerScrape(figures: FiguresPort): () => Promise<DataPlaneFigures> {
+  let cached: { at: number; figures: Promise<DataPlaneFigures> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 200) cached = { at: now, figures: Promise.resolve(figures()) };
+    return cached.figures;
   };
 }
 
-type CounterFactory = (name: string, help: string, labelNames: string[], collect?: (c: Counter<string>) => void) => Counter<string>;
-type GaugeFactory = (name: string, help: string, labelNames: string[], collect?: (g: Gauge<string>) => void | Promise<void>, aggregator?: Aggregator) => Gauge<string>;
+type Read = () => Promise<DataPlaneFigures>;
 
 /** What the proxy served: counters and the latency histogram, from the cumulative stats. */
-function dataPlaneMetrics(deps: MetricsDeps, read: () => { all: View[]; split: View[] }, counter: CounterFactory, gauge: GaugeFactory, registry: Registry): void {
+function dataPlaneMetrics(read: Read, counter: CounterFactory, gauge: GaugeFactory, registry: Registry): void {
   // The per-backend metrics describe the split's traffic; requests forced by the override header
   // appear only in cutover_responses_total, with forced="true".
-  const views = (): View[] => read().split;
+  const views = async (): Promise<View[]> => (await read()).series.filter((v) => !v.forced);
 
   // Counters mirrored from the cumulative stats: reset, then set to the absolute value.
-  counter('cutover_requests_total', 'Requests forwarded, by route, backend and response status class.', ['route', 'backend', 'code_class'], (c) => {
+  counter('cutover_requests_total', 'Requests forwarded, by route, backend and response status class.', ['route', 'backend', 'code_class'], async (c) => {
+    const all = await views();
     c.reset();
-    for (const v of views()) {
+    for (const v of all) {
       const s = v.cumulative.counters.status;
       CLASSES.forEach((cls, i) => c.inc({ route: v.route, backend: v.backend, code_class: cls }, s[i]));
     }
   });
-  counter('cutover_upstream_errors_total', 'Upstream transport failures (no usable response), by kind.', ['route', 'backend', 'kind'], (c) => {
+  counter('cutover_upstream_errors_total', 'Upstream transport failures (no usable response), by kind.', ['route', 'backend', 'kind'], async (c) => {
+    const all = await views();
     c.reset();
-    for (const v of views()) {
+    for (const v of all) {
       const k = v.cumulative.counters;
       for (const kind of ['refused', 'reset', 'timeout', 'other'] as const) c.inc({ route: v.route, backend: v.backend, kind }, k[kind]);
     }
   });
-  counter('cutover_client_aborts_total', 'Requests whose client went away before the response was complete.', ['route', 'backend'], (c) => {
+  counter('cutover_client_aborts_total', 'Requests whose client went away before the response was complete.', ['route', 'backend'], async (c) => {
+    const all = await views();
     c.reset();
-    for (const v of views()) c.inc({ route: v.route, backend: v.backend }, v.cumulative.counters.clientAborts);
+    for (const v of all) c.inc({ route: v.route, backend: v.backend }, v.cumulative.counters.clientAborts);
   });
   counter(
     'cutover_responses_total',
     'Every response a client got, by route ("(none)" when none matched), backend ("none" when cutover answered without one), status class, who produced it (upstream or cutover) and whether the override header forced the backend.',
     ['route', 'backend', 'code_class', 'source', 'forced'],
-    (c) => {
+    async (c) => {
+      const f = await read();
       c.reset();
-      for (const v of read().all) {
+      for (const v of f.series) {
         const k = v.cumulative.counters;
         const forced = String(v.forced);
         CLASSES.forEach((cls, i) => k.status[i] > 0 && c.inc({ route: v.route, backend: v.backend, code_class: cls, source: 'upstream', forced }, k.status[i]));
         if (k.gatewayAnswers > 0) c.inc({ route: v.route, backend: v.backend, code_class: '5xx', source: 'cutover', forced }, k.gatewayAnswers);
       }
-      for (const [route, byStatus] of deps.stats.answered) {
-        for (const [status, n] of byStatus) {
-          c.inc({ route: route === '' ? '(none)' : route, backend: 'none', code_class: `${(status / 100) | 0}xx`, source: 'cutover', forced: 'false' }, n);
-        }
+      for (const [route, status, n] of f.answered) {
+        c.inc({ route: route === '' ? '(none)' : route, backend: 'none', code_class: `${(status / 100) | 0}xx`, source: 'cutover', forced: 'false' }, n);
       }
     },
   );
   registry.registerMetric(latencyHistogram(views) as never);
 
-  gauge('cutover_in_flight_requests', 'Requests being proxied right now.', [], (g) => g.set(deps.inFlight()));
+  gauge('cutover_in_flight_requests', 'Requests being proxied right now.', [], async (g) => g.set((await read()).inFlight));
 }
 
 /** The control plane's state: one owner (the primary with workers), never summed across processes. */
@@ -206,34 +184,44 @@ function controlMetrics(deps: MetricsDeps, counter: CounterFactory, gauge: Gauge
  * and rate() over them goes wrong when the window moves). No responses in the window: NaN, not
  * a made-up 0. Rates and quantiles over time come from cutover_upstream_latency_seconds.
  */
-function windowGauges(gauge: GaugeFactory, window: string, rows: () => WindowRow[] | Promise<WindowRow[]>): void {
-  // One read per scrape, shared by the gauges below (each collect() asks again).
-  let cached: { at: number; rows: Promise<WindowRow[]> } | undefined;
-  const read = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 200) cached = { at: now, rows: Promise.resolve(rows()) };
-    return cached.rows;
-  };
+function windowGauges(gauge: GaugeFactory, read: Read, window: string): void {
+  const rows = async () => (await read()).series.filter((v) => !v.forced);
   for (const [suffix, percentile] of WINDOW_PERCENTILES) {
     const help = `Upstream latency, ${percentile}th percentile ${window}, exact from the HDR histograms; NaN without responses.`;
     gauge(`cutover_upstream_window_${suffix}_seconds`, help, ['route', 'backend'], async (g) => {
-      const all = await read();
+      const all = await rows();
       g.reset();
-      for (const r of all) g.set({ route: r.route, backend: r.backend }, r.count === 0 ? Number.NaN : r.at(percentile));
+      for (const r of all) {
+        const h = r.window.histogram;
+        g.set({ route: r.route, backend: r.backend }, h.totalCount === 0 ? Number.NaN : h.getValueAtPercentile(percentile) / 1e6);
+      }
     });
   }
   gauge('cutover_upstream_window_responses', `Upstream responses ${window}: the sample behind the window percentiles.`, ['route', 'backend'], async (g) => {
-    const all = await read();
+    const all = await rows();
     g.reset();
-    for (const r of all) g.set({ route: r.route, backend: r.backend }, r.count);
+    for (const r of all) g.set({ route: r.route, backend: r.backend }, r.window.histogram.totalCount);
+  });
+}
+
+/** Each worker's process, as its primary last heard (CPU, memory): the workers carry no registry. */
+function workerMetrics(read: Read, counter: CounterFactory, gauge: GaugeFactory): void {
+  counter('cutover_worker_cpu_seconds_total', 'CPU time (user + system) of each worker process since it started.', ['worker'], async (c) => {
+    const w = (await read()).workers ?? [];
+    c.reset();
+    for (const { id, process: p } of w) c.inc({ worker: String(id) }, p.cpuMicros / 1e6);
+  });
+  gauge('cutover_worker_resident_memory_bytes', 'Resident memory of each worker process.', ['worker'], async (g) => {
+    const w = (await read()).workers ?? [];
+    g.reset();
+    for (const { id, process: p } of w) g.set({ worker: String(id) }, p.rssBytes);
   });
 }
 
 /**
  * The loop's delay since the previous scrape: cutover_event_loop_delay_{p50,p99,max}_seconds (not
  * one gauge with a quantile label: promtool keeps that label for summaries) and the samples behind
- * them, from one read per scrape. Workers combine by max: the worst process is what the tail of the
- * requests sees.
+ * them, from one read per scrape.
  */
 function loopDelayGauges(gauge: GaugeFactory, loopDelay: () => LoopDelaySnapshot): void {
   let cached: { at: number; snap: LoopDelaySnapshot } | undefined;
@@ -254,21 +242,11 @@ function loopDelayGauges(gauge: GaugeFactory, loopDelay: () => LoopDelaySnapshot
   gauge('cutover_event_loop_delay_samples', 'Event-loop delay samples since the previous scrape: the sample behind cutover_event_loop_delay_*_seconds.', [], (g) => g.set(read().count), 'sum');
 }
 
-function localWindows(split: View[]): WindowRow[] {
-  return split.map((v) => ({ route: v.route, backend: v.backend, count: v.window.histogram.totalCount, at: (p: number) => v.window.histogram.getValueAtPercentile(p) / 1e6 }));
-}
-
-const SNAPSHOT_PERCENTILE: Record<number, keyof Snapshot['latencyMs']> = { 50: 'p50', 90: 'p90', 99: 'p99', 99.9: 'p999' };
-
-function mergedWindow(r: { route: string; backend: string; window: Snapshot }): WindowRow {
-  return { route: r.route, backend: r.backend, count: r.window.latencyMs.count, at: (p) => r.window.latencyMs[SNAPSHOT_PERCENTILE[p]] / 1000 };
-}
-
 /**
  * A Prometheus histogram whose buckets are read from the cumulative HDR histograms at scrape
  * time, so the request path records latency once (into HDR) and never into prom-client.
  */
-function latencyHistogram(views: () => View[]) {
+function latencyHistogram(views: () => Promise<View[]>) {
   const name = 'cutover_upstream_latency_seconds';
   return {
     name,
@@ -276,9 +254,9 @@ function latencyHistogram(views: () => View[]) {
     type: 'histogram',
     aggregator: 'sum',
     reset() {},
-    get() {
+    async get() {
       const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-      for (const v of views()) {
+      for (const v of await views()) {
         const labels = { route: v.route, backend: v.backend };
         const { counts, total, sumUs } = bucketCounts(v.cumulative.histogram as unknown as HdrCounts);
         LATENCY_BUCKETS.forEach((le, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: counts[i] }));

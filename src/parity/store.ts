@@ -2,9 +2,10 @@
 // config reload (the sampling interleave, the copies in flight): one entry per route name, kept
 // when a reload builds a new routing table. Read by the admin API and the metrics; written only
 // by proxy/shadow.ts. No I/O.
-import { Counter, type Registry } from 'prom-client';
 import { newInterleave, type Interleave } from '../split/decide.js';
 import { ParityFigures, type FiguresOptions, type ParitySnapshot } from './figures.js';
+import { NoiseTable } from './noise.js';
+import { CaseLog, type CaseLine } from './cases.js';
 
 export interface RouteParity {
   readonly figures: ParityFigures;
@@ -12,6 +13,12 @@ export interface RouteParity {
   readonly interleave: Interleave;
   /** Shadow copies open right now (their bodies held in memory): maxInFlight bounds its size. */
   readonly open: Set<{ cancel(): void }>;
+  /** Noise learned from two legacy answers to one request, per endpoint (excluded from mismatches). */
+  readonly noise: NoiseTable;
+  /** Which shadowed requests also get a noise copy (noise.percent). */
+  readonly noiseInterleave: Interleave;
+  /** The last sampled requests, for GET /api/v1/parity/cases. */
+  readonly cases: CaseLog;
 }
 
 export class ParityStore {
@@ -22,7 +29,7 @@ export class ParityStore {
   /** The entry of a route, created the first time (a reload keeps it, figures and all). */
   route(name: string, opts: FiguresOptions = {}): RouteParity {
     let r = this.routes.get(name);
-    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set() }));
+    if (!r) this.routes.set(name, (r = { figures: new ParityFigures(opts, this.now), interleave: newInterleave(), open: new Set(), noise: new NoiseTable(), noiseInterleave: newInterleave(), cases: new CaseLog(name, opts.redact) }));
     return r;
   }
 
@@ -46,32 +53,22 @@ export class ParityStore {
     for (const r of this.routes.values()) for (const p of [...r.open]) p.cancel();
   }
 
-  /** POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish). */
-  reset(): void {
-    for (const r of this.routes.values()) r.figures.reset();
+  /**
+   * POST /api/v1/parity/reset: every route's figures back to zero (copies in flight still finish),
+   * learned noise too, so that what the API lists as noise is what the comparison leaves out.
+   * Returns the routes reset.
+   */
+  reset(): string[] {
+    for (const r of this.routes.values()) {
+      r.figures.reset();
+      r.noise.clear();
+    }
+    return this.names();
   }
-}
 
-/** Outcomes of cutover_shadow_requests_total. */
-export const SHADOW_OUTCOMES = ['matched', 'mismatched', 'skipped', 'dropped', 'error'] as const;
-
-/**
- * cutover_shadow_requests_total{route,outcome} on the process's registry, read from the figures
- * at scrape time (nothing per request). With workers each worker's counts are summed.
- */
-export function registerShadowMetrics(registry: Registry, store: ParityStore): void {
-  new Counter({
-    name: 'cutover_shadow_requests_total',
-    help: 'Sampled shadow copies by outcome: matched, mismatched (compared and different), skipped (a body over maxBodyBytes), dropped (maxInFlight reached), error (the shadow failed).',
-    labelNames: ['route', 'outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [route, s] of Object.entries(store.snapshot())) {
-        const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
-        const values: Record<(typeof SHADOW_OUTCOMES)[number], number> = { matched: s.matched, mismatched: s.mismatched, skipped: s.skipped, dropped: s.dropped, error: errors };
-        for (const outcome of SHADOW_OUTCOMES) this.inc({ route, outcome }, values[outcome]);
-      }
-    },
-  });
+  /** GET /api/v1/parity/cases: the last sampled requests of a route (or of every route); undefined for a route without a shadow. */
+  cases(route?: string, limit?: number): CaseLine[] | undefined {
+    if (route !== undefined && !this.routes.has(route)) return undefined;
+    return (route === undefined ? this.names() : [route]).flatMap((n) => this.routes.get(n)!.cases.lines(limit));
+  }
 }

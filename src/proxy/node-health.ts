@@ -1,52 +1,46 @@
-// What operators see of node health: a warn line on every ejection (enforced or not) and every
-// return, an ejection counter, a 0/1 gauge per node read at scrape time, and the node list for
-// the status API; and of discovery: a log line when a cluster becomes degraded or recovers and
-// when its node set changes, the refreshes and failed lookups counted, nodes per state.
+// What the data plane keeps of node health for operators: a warn line on every ejection (enforced
+// or not) and every return, a line when discovery degrades, recovers or changes the node set, and
+// the events counted as plain data (metrics/nodes.ts exports them; with workers the primary adds
+// up every worker's). The node list and discovery status for the status API are read on demand.
 // Nothing here runs per request; the clusters call back only on ejections and refreshes.
-import type { BackendName } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { BackendName } from '../config/names.js';
+import type { LogSink } from '../log-lite.js';
 import type { Cluster, DiscoveryStatus, NodeEvent, NodeStatus } from './cluster.js';
 
-export interface NodeHealthDeps {
-  logger: Logger;
-  metrics: Metrics;
-  /** The clusters serving now (a reload may replace them). */
-  clusters: () => Readonly<Record<BackendName, Cluster>>;
+/** Node events counted since the process started: plain data that adds up across processes. */
+export interface NodeEventCounts {
+  refreshes: Partial<Record<BackendName, number>>;
+  failures: Partial<Record<BackendName, number>>;
+  /** By backend, node, reason and whether it was enforced. */
+  ejections: Array<{ backend: BackendName; node: string; reason: string; enforced: boolean; count: number }>;
 }
 
-/** Registers the node metrics; returns the listener the clusters report ejections and returns to. */
-export function nodeHealthReporter(deps: NodeHealthDeps): (e: NodeEvent) => void {
-  const { logger, metrics } = deps;
-  metrics.gauge('cutover_upstream_node_ejected', '1 while the outlier detector keeps the node out of the round robin.', ['backend', 'node'], (g) => {
-    g.reset();
-    for (const [backend, nodes] of Object.entries(nodeHealth(deps.clusters()))) {
-      for (const n of nodes) g.set({ backend, node: n.origin }, n.state === 'ejected' ? 1 : 0);
-    }
-  }, 'max'); // with workers: 1 while any worker keeps it out (each judges its own traffic)
-  metrics.gauge('cutover_upstream_nodes', 'Nodes of each cluster by state (serving or ejected); with discovery, one per address.', ['backend', 'state'], (g) => {
-    g.reset();
-    for (const [backend, nodes] of Object.entries(nodeHealth(deps.clusters()))) {
-      g.set({ backend, state: 'serving' }, nodes.filter((n) => n.state === 'serving').length);
-      g.set({ backend, state: 'ejected' }, nodes.filter((n) => n.state === 'ejected').length);
-    }
-  }, 'max');
-  metrics.gauge('cutover_discovery_degraded', '1 while a lookup of the cluster failed or came back empty and its last known addresses serve (clusters with discovery only).', ['backend'], (g) => {
-    g.reset();
-    for (const [backend, d] of Object.entries(clusterDiscovery(deps.clusters()))) if (d) g.set({ backend }, d.state === 'degraded' ? 1 : 0);
-  }, 'max');
-  const refreshes = metrics.counter('cutover_discovery_refreshes_total', 'DNS refreshes of the cluster (every name resolved again).', ['backend']);
-  const failures = metrics.counter('cutover_discovery_failures_total', 'Lookups of an upstream name that failed or came back without an address (the last known addresses kept).', ['backend']);
-  const ejections = metrics.counter(
-    'cutover_outlier_ejections_total',
-    'Nodes found failing, by reason; enforced="false" when only detected (dry run, or maxEjectionPercent reached).',
-    ['backend', 'node', 'reason', 'enforced'],
-  );
+export const noNodeEvents = (): NodeEventCounts => ({ refreshes: {}, failures: {}, ejections: [] });
 
+/** Add up the counts of several processes. */
+export function addNodeEvents(all: readonly NodeEventCounts[]): NodeEventCounts {
+  const out = noNodeEvents();
+  const ejections = new Map<string, NodeEventCounts['ejections'][number]>();
+  for (const c of all) {
+    for (const [b, n] of Object.entries(c.refreshes)) out.refreshes[b as BackendName] = (out.refreshes[b as BackendName] ?? 0) + (n ?? 0);
+    for (const [b, n] of Object.entries(c.failures)) out.failures[b as BackendName] = (out.failures[b as BackendName] ?? 0) + (n ?? 0);
+    for (const e of c.ejections) {
+      const key = `${e.backend}\0${e.node}\0${e.reason}\0${e.enforced}`;
+      const got = ejections.get(key);
+      if (got) got.count += e.count;
+      else ejections.set(key, { ...e });
+    }
+  }
+  out.ejections = [...ejections.values()];
+  return out;
+}
+
+/** The listener the clusters report to: it logs and counts into `counts`. */
+export function nodeEventListener(logger: LogSink, counts: NodeEventCounts): (e: NodeEvent) => void {
   return (e) => {
     if (e.type === 'refreshed') {
-      refreshes.inc({ backend: e.backend });
-      if (e.errors.length > 0) failures.inc({ backend: e.backend }, e.errors.length);
+      counts.refreshes[e.backend] = (counts.refreshes[e.backend] ?? 0) + 1;
+      if (e.errors.length > 0) counts.failures[e.backend] = (counts.failures[e.backend] ?? 0) + e.errors.length;
       // Once per state change, not per refresh: a long outage is one line, its end another.
       if (e.changed && e.state === 'degraded') logger.warn({ backend: e.backend, errors: e.errors, nodes: e.nodes }, `discovery of ${e.backend} degraded: serving its last known ${e.nodes} nodes`);
       else if (e.changed) logger.info({ backend: e.backend, nodes: e.nodes }, `discovery of ${e.backend} recovered: every name resolves`);
@@ -58,7 +52,9 @@ export function nodeHealthReporter(deps: NodeHealthDeps): (e: NodeEvent) => void
       logger.warn({ ...at, ejections: e.ejections }, `node ${e.origin} of ${e.backend} is back in the round robin after its ejection`);
       return;
     }
-    ejections.inc({ ...at, reason: e.reason, enforced: String(e.enforced) });
+    const row = counts.ejections.find((r) => r.backend === e.backend && r.node === e.origin && r.reason === e.reason && r.enforced === e.enforced);
+    if (row) row.count++;
+    else counts.ejections.push({ backend: e.backend, node: e.origin, reason: e.reason, enforced: e.enforced, count: 1 });
     const evidence = { ...at, reason: e.reason, last: e.last, ejections: e.ejections, durationMs: e.durationMs };
     if (e.enforced) {
       logger.warn(evidence, `node ${e.origin} of ${e.backend} ejected for ${e.durationMs} ms: ${e.reason} (last: ${e.last})`);

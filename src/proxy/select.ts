@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import type { BackendName } from '../config/schema.js';
 import type { Control } from '../control/control.js';
 import { decide } from '../split/decide.js';
-import { matchRoute, stickyKey, type CompiledRoute } from '../split/route.js';
+import { matchRoute, stickyKey } from '../split/route.js';
+import type { ProxyRoute } from './shadow.js';
 import type { Series } from '../stats/series.js';
 import type { Stats } from '../stats/store.js';
 import type { Cluster } from './cluster.js';
@@ -28,7 +29,7 @@ export interface Refusal {
 
 /** Where a request goes and what it is sent with. */
 export interface Choice {
-  route: CompiledRoute;
+  route: ProxyRoute;
   backend: BackendName;
   /** The route's series for the backend (the forced one when an override chose it). */
   series: Series;

@@ -7,7 +7,7 @@ import { Server, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Control } from '../control/control.js';
-import type { Logger } from '../log.js';
+import type { LogSink } from '../log-lite.js';
 import type { Stats } from '../stats/store.js';
 import { Exchange, type ExchangeOptions } from './forward.js';
 import { applyServerLimits } from './limits.js';
@@ -31,7 +31,7 @@ export interface ProxyServerOptions {
   table: RoutingTable;
   control: Control;
   stats: Stats;
-  logger: Logger;
+  logger: LogSink;
   /** Monotonic milliseconds. */
   now?: () => number;
 }
@@ -43,7 +43,7 @@ export class ProxyServer {
   inFlight = 0;
   private readonly control: Control;
   private readonly stats: Stats;
-  private readonly logger: Logger;
+  private readonly logger: LogSink;
   private readonly now: () => number;
   private readonly upgrades: Upgrades;
   private readonly exchangeOptions: ExchangeOptions;

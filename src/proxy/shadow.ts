@@ -6,20 +6,19 @@
 // path; nothing of the primary's exchange waits on it (not for its connection, its answer or its
 // body). The primary's answer is copied as it streams (up to maxBodyBytes), never held back.
 // Shadow requests never enter the guard's series: only the parity figures count them.
+// Noise learning: noise.percent of the shadowed requests are also sent to legacy a second time;
+// what differs between the two legacy answers is noise for the endpoint (parity/noise.ts).
 import type { IncomingMessage } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { BackendName, RouteConfig } from '../config/schema.js';
 import { compareResponses, type CompareRules, type ParityResponse } from '../parity/compare.js';
 import type { ShadowConfig } from '../parity/schema.js';
+import type { Control } from '../control/control.js';
 import type { ParityStore, RouteParity } from '../parity/store.js';
-import { stickyKey, type CompiledRoute } from '../split/route.js';
-import type { ErrorKind } from '../stats/series.js';
+import { stickyKey, type CompiledRoute, type ShadowShare } from '../split/route.js';
 import { bucketOf, interleaveNext } from '../split/decide.js';
-import type { Cluster, UpstreamNode } from './cluster.js';
-import { errorKind, nodeFailure } from './error-kinds.js';
-
-type Controller = Dispatcher.DispatchController;
-type Headers = Record<string, string | string[] | undefined>;
+import type { Cluster } from './cluster.js';
+import { Abandoned, CopyRequest, type CopyTarget, type Headers } from './shadow-copy.js';
 
 /** What the primary's Exchange tells the tap about its answer (only when the request is sampled). */
 export interface PrimaryCapture {
@@ -37,22 +36,13 @@ export interface Tapped {
   capture: PrimaryCapture | undefined;
 }
 
-/** The shadow was abandoned by cutover itself (over the limit, the primary failed): not the node's fault. */
-class Abandoned extends Error {
-  readonly code = 'SHADOW_ABANDONED';
-}
-/** The shadow's whole time (timeoutMs) passed. */
-class ShadowTimeout extends Error {
-  readonly code = 'ETIMEDOUT';
-}
-
 const OTHER: Record<BackendName, BackendName> = { legacy: 'candidate', candidate: 'legacy' };
 /** Request fields the copy does not repeat: its body is a buffer whose length undici writes. */
 const FRAMING = new Set(['content-length', 'transfer-encoding']);
 
 export class ShadowTap {
   private readonly methods: ReadonlySet<string>;
-  private readonly percent: number;
+  private readonly noisePercent: number;
   readonly maxBodyBytes: number;
   readonly maxInFlight: number;
   readonly header: { name: string; value: string };
@@ -67,10 +57,12 @@ export class ShadowTap {
     readonly now: () => number = () => performance.now(),
     /** The route, when it is sticky: the shadow then samples by its key. */
     private readonly sticky?: CompiledRoute,
+    /** The share sampled, owned by control (PUT /api/v1/shadow): read on every request. */
+    private readonly share: ShadowShare = { percent: cfg.percent ?? 0 },
   ) {
     this.salt = `${route}#shadow`;
     this.methods = new Set(cfg.methods ?? ['GET', 'HEAD']);
-    this.percent = cfg.percent ?? 0;
+    this.noisePercent = cfg.noise?.percent ?? 0;
     this.maxBodyBytes = cfg.maxBodyBytes ?? 1048576;
     this.maxInFlight = cfg.maxInFlight ?? 64;
     this.header = cfg.header ?? { name: 'x-cutover-shadow', value: '1' };
@@ -83,22 +75,24 @@ export class ShadowTap {
    */
   tap(x: Tapped, clusters: Readonly<Record<BackendName, Cluster>>, path: string, headers: readonly string[]): void {
     const method = x.req.method ?? 'GET';
-    if (!this.methods.has(method) || this.percent <= 0) return;
-    if (this.percent < 100) {
+    const percent = this.share.percent;
+    if (!this.methods.has(method) || percent <= 0) return;
+    if (percent < 100) {
       // By the sticky key when the route is sticky (a user is always or never shadowed; salted
       // apart from the split's buckets), else the shadow's own smooth interleave: exact and
       // deterministic over any run of requests.
       const key = this.sticky === undefined ? undefined : stickyKey(this.sticky, x.req.headers);
-      if (key !== undefined ? bucketOf(this.salt, key) >= Math.round(this.percent * 100) : interleaveNext(this.state.interleave, this.percent) === 'legacy') return;
+      if (key !== undefined ? bucketOf(this.salt, key) >= Math.round(percent * 100) : interleaveNext(this.state.interleave, percent) === 'legacy') return;
     }
     const figures = this.state.figures;
     const endpoint = figures.endpoint(method, path);
     if (this.state.open.size >= this.maxInFlight) return figures.dropped(endpoint);
-    const other = clusters[OTHER[x.backend]];
     const copyHeaders: string[] = [];
     for (let i = 0; i < headers.length; i += 2) if (!FRAMING.has(headers[i].toLowerCase())) copyHeaders.push(headers[i], headers[i + 1]);
     copyHeaders.push(this.header.name, this.header.value);
-    const pair = new ShadowPair(this, x, other, endpoint, method, path, copyHeaders);
+    // noise.percent of the shadowed requests also go to legacy a second time (noise learning).
+    const noise = this.noisePercent > 0 && interleaveNext(this.state.noiseInterleave, this.noisePercent) === 'candidate' ? clusters.legacy : undefined;
+    const pair = new ShadowPair(this, x, clusters[OTHER[x.backend]], noise, endpoint, { method, path, headers: copyHeaders });
     x.capture = pair;
     const body = x.dispatchOptions.body;
     if (body === null || body === undefined) pair.send(null);
@@ -121,49 +115,48 @@ async function* teed(req: IncomingMessage, pair: ShadowPair): AsyncGenerator<Buf
 
 type Side = 'pending' | 'ok' | 'failed' | 'over';
 
-/** One sampled request: the primary's captured answer and the shadow copy, compared once both are complete. */
-class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
+/**
+ * One sampled request: the primary's captured answer and the shadow copy, compared once both are
+ * complete; with a noise copy, its answer and the pair's legacy answer teach the noise table.
+ * The slot in `open` is held until every copy is over.
+ */
+class ShadowPair implements PrimaryCapture {
   private primary: Side = 'pending';
-  private shadow: Side = 'pending';
   private pStatus = 0;
   private pHeaders: Headers = {};
   private pLatencyUs = 0;
   private pChunks: Buffer[] = [];
   private pBytes = 0;
-  private sStatus = 0;
-  private sHeaders: Headers = {};
-  private sLatencyUs = 0;
-  private sChunks: Buffer[] = [];
-  private sBytes = 0;
-  private sError: ErrorKind | undefined;
   private reqChunks: Buffer[] | undefined = [];
   private reqBytes = 0;
-  private controller: Controller | undefined;
-  private abortWith: Error | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private started = 0;
-  private node: UpstreamNode | undefined;
+  private readonly copy: CopyRequest;
+  private readonly noise: CopyRequest | undefined;
+  /** The pair's legacy answer, kept for the noise copy once the comparison is done. */
+  private legacyAnswer: ParityResponse | undefined;
+  private compared = false;
   private settled = false;
   private canceled = false;
 
   constructor(
     private readonly tap: ShadowTap,
     private readonly x: Tapped,
-    private readonly cluster: Cluster,
+    cluster: Cluster,
+    noiseCluster: Cluster | undefined,
     private readonly endpoint: string,
-    private readonly method: string,
-    private readonly path: string,
-    private readonly headers: string[],
+    private readonly target: CopyTarget,
   ) {
+    this.copy = new CopyRequest(cluster, tap.maxBodyBytes, tap.timeoutMs, tap.now, () => this.compare());
+    this.noise = noiseCluster && new CopyRequest(noiseCluster, tap.maxBodyBytes, tap.timeoutMs, tap.now, () => this.learn());
     tap.state.open.add(this);
   }
 
-  /** Shutdown: abandon the copy (and count nothing). */
+  /** Shutdown: abandon the copies (and count nothing). */
   cancel(): void {
     this.canceled = true;
-    this.abort(new Abandoned('cutover is shutting down'));
     if (this.primary === 'pending') this.primary = 'failed';
-    this.settle();
+    for (const c of [this.copy, this.noise]) c?.abort(new Abandoned('cutover is shutting down'));
+    this.compare();
+    this.learn();
   }
 
   // The request body, teed
@@ -172,98 +165,29 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
     if (this.reqChunks === undefined) return;
     this.reqBytes += chunk.length;
     if (this.reqBytes > this.tap.maxBodyBytes) {
-      // Over the limit: the copy is abandoned (never sent); the primary streams on as before.
+      // Over the limit: the copies are abandoned (never sent); the primary streams on as before.
       this.reqChunks = undefined;
-      this.shadow = 'over';
-      this.settle();
+      this.copy.skip();
+      this.noise?.skip();
       return;
     }
     this.reqChunks.push(chunk);
   }
 
   requestEnd(): void {
-    if (this.reqChunks === undefined || this.shadow !== 'pending') return;
+    if (this.reqChunks === undefined) return;
     const body = Buffer.concat(this.reqChunks);
     this.reqChunks = undefined;
     this.send(body);
   }
 
-  /** Dispatch the copy to a node of the other cluster; nothing waits for it. */
+  /** Dispatch the copies; nothing waits for them. */
   send(body: Buffer | null): void {
-    if (this.settled || this.shadow !== 'pending') return;
-    const ms = this.timeoutMsOf();
-    this.node = this.cluster.next();
-    this.started = this.tap.now();
-    this.timer = setTimeout(() => this.abort(new ShadowTimeout(`the shadow did not answer within ${ms} ms`)), ms);
-    this.timer.unref();
-    try {
-      this.node.pool.dispatch({ path: this.path, method: this.method as 'GET', headers: this.headers, body, headersTimeout: ms, bodyTimeout: ms }, this);
-    } catch (err) {
-      this.shadowFailed(err as Error);
-    }
-  }
-
-  private timeoutMsOf(): number {
-    return this.tap.timeoutMs ?? this.cluster.responseMs;
-  }
-
-  private abort(err: Error): void {
-    if (this.shadow !== 'pending') return;
-    if (this.controller) {
-      if (!this.controller.aborted) this.controller.abort(err);
-    } else this.abortWith = err;
-    // A handler undici has not started yet (queued behind a busy pool) fails here and now.
-    if (!this.controller) this.shadowFailed(err);
-  }
-
-  // The shadow's answer (undici dispatch handler)
-
-  onRequestStart(controller: Controller): void {
-    this.controller = controller;
-    if (this.abortWith) controller.abort(this.abortWith);
-  }
-
-  onResponseStart(c: Controller, statusCode: number, headers: Headers): void {
-    if (statusCode < 200) return;
-    if (this.node) this.cluster.responded(this.node, statusCode);
-    this.sStatus = statusCode;
-    this.sHeaders = headers;
-    this.sLatencyUs = (this.tap.now() - this.started) * 1000;
-    void c;
-  }
-
-  onResponseData(c: Controller, chunk: Buffer): void {
-    if (this.shadow !== 'pending') return;
-    this.sBytes += chunk.length;
-    if (this.sBytes > this.tap.maxBodyBytes) {
-      this.shadow = 'over';
-      this.sChunks = [];
-      c.abort(new Abandoned('the shadow answer is over maxBodyBytes'));
-      this.settle();
-      return;
-    }
-    this.sChunks.push(Buffer.from(chunk));
-  }
-
-  onResponseEnd(): void {
-    if (this.shadow !== 'pending') return;
-    this.shadow = 'ok';
-    this.settle();
-  }
-
-  onResponseError(_c: Controller, err: Error): void {
-    this.shadowFailed(err);
-  }
-
-  private shadowFailed(err: Error): void {
-    if (this.shadow !== 'pending') return;
-    this.shadow = 'failed';
-    if (!(err instanceof Abandoned)) {
-      this.sError = errorKind(err);
-      const failure = nodeFailure(err);
-      if (failure && this.node) this.cluster.failed(this.node, failure);
-    }
-    this.settle();
+    if (this.settled) return;
+    const t = this.target;
+    this.tap.state.cases.add(this.endpoint, t.method, t.path, this.x.req.headers, body);
+    this.copy.send(t, body);
+    this.noise?.send(this.target, body);
   }
 
   // The primary's answer, as the Exchange streams it to the client
@@ -288,36 +212,54 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
   done(ok: boolean): void {
     if (this.primary === 'pending') this.primary = ok ? 'ok' : 'failed';
     else if (!ok) this.primary = 'failed';
-    // No primary answer to compare with: the copy is not needed any more.
-    if (this.primary === 'failed') this.abort(new Abandoned('the primary failed'));
-    this.settle();
+    // No primary answer to compare with: the copies are not needed any more.
+    if (this.primary === 'failed') for (const c of [this.copy, this.noise]) c?.abort(new Abandoned('the primary failed'));
+    this.compare();
   }
 
-  /** Once both sides are over: free the slot, then count what came of it. */
-  private settle(): void {
-    if (this.settled || this.primary === 'pending') return;
-    if (this.shadow === 'pending') return;
-    this.settled = true;
-    clearTimeout(this.timer);
-    this.tap.state.open.delete(this);
+  /** Once the primary and the shadow copy are over: count what came of them. */
+  private compare(): void {
+    if (this.compared || this.primary === 'pending' || this.copy.state === 'pending') return;
+    this.compared = true;
     this.reqChunks = undefined;
-    if (this.canceled) return;
+    if (!this.canceled) this.count();
+    this.pChunks = [];
+    this.learn();
+  }
+
+  private count(): void {
     const figures = this.tap.state.figures;
-    if (this.sError !== undefined) return figures.error(this.endpoint, this.sError);
-    if (this.primary === 'over' || this.shadow === 'over') return figures.skipped(this.endpoint);
-    if (this.primary === 'failed' || this.shadow === 'failed') return; // abandoned by cutover: nothing to compare
+    const c = this.copy;
+    if (c.error !== undefined) return figures.error(this.endpoint, c.error);
+    if (this.primary === 'over' || c.state === 'over') return figures.skipped(this.endpoint);
+    if (this.primary === 'failed' || c.state === 'failed') return; // abandoned by cutover: nothing to compare
     const p: ParityResponse = { status: this.pStatus, headers: this.pHeaders, body: Buffer.concat(this.pChunks) };
-    const s: ParityResponse = { status: this.sStatus, headers: this.sHeaders, body: Buffer.concat(this.sChunks) };
-    this.pChunks = this.sChunks = [];
-    const result = compareResponses(p, s, this.tap.rules, []);
+    const s = c.response();
+    if (this.noise) this.legacyAnswer = this.x.backend === 'legacy' ? p : s;
+    const result = compareResponses(p, s, this.tap.rules, this.tap.state.noise.patterns(this.endpoint));
     figures.compared({
-      method: this.method,
-      path: this.path,
+      method: this.target.method,
+      path: this.target.path,
       headers: this.x.req.headers,
       primary: { backend: this.x.backend, status: p.status, latencyUs: this.pLatencyUs },
-      shadow: { backend: this.cluster.name, status: s.status, latencyUs: this.sLatencyUs },
+      shadow: { backend: c.cluster.name, status: s.status, latencyUs: c.latencyUs },
       result,
     });
+  }
+
+  /** Once the comparison and the noise copy are over: learn from two legacy answers, free the slot. */
+  private learn(): void {
+    if (this.settled || !this.compared || this.noise?.state === 'pending') return;
+    this.settled = true;
+    this.tap.state.open.delete(this);
+    const n = this.noise;
+    const first = this.legacyAnswer;
+    this.legacyAnswer = undefined;
+    if (!n || this.canceled) return;
+    if (n.error !== undefined) return this.tap.state.figures.error(this.endpoint, n.error);
+    if (n.state !== 'ok' || first === undefined) return;
+    const paths = this.tap.state.noise.learn(this.endpoint, first, n.response(), this.tap.rules);
+    if (paths.length > 0) this.tap.state.figures.noise(this.endpoint, paths);
   }
 }
 
@@ -325,9 +267,16 @@ class ShadowPair implements PrimaryCapture, Dispatcher.DispatchHandler {
  * A compiled route with its shadow tap (routes[].shadow), or with `shadow: undefined`: every
  * route has the same shape, and one without a shadow costs the request path one field check.
  */
-export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined): CompiledRoute {
+/** A route as the proxy serves it: compiled, with its shadow tap (parity) when routes[].shadow is set. */
+export type ProxyRoute = CompiledRoute & {
+  /** Undefined without routes[].shadow: one field check per request. */
+  readonly shadow?: ShadowTap;
+};
+
+export function withShadow(route: CompiledRoute, config: RouteConfig, parity: ParityStore | undefined, control: Pick<Control, 'shadowShare'>): ProxyRoute {
   const cfg = config.shadow;
-  const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs, undefined, route.stickyHeader || route.stickyCookie ? route : undefined) : undefined;
+  const sticky = route.stickyHeader || route.stickyCookie ? route : undefined;
+  const shadow = cfg && parity ? new ShadowTap(route.name, cfg, parity.route(route.name, { redact: cfg.redact }), cfg.timeoutMs, undefined, sticky, control.shadowShare(route.name, cfg.percent ?? 0)) : undefined;
   return { ...route, shadow };
 }
 

@@ -1,18 +1,19 @@
 // What the data plane needs from the config, compiled once: the route list, the two clusters and
 // the header names. A reload builds a new table and swaps it in; in-flight requests keep theirs.
-import { BACKENDS, type BackendName, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { BACKENDS, type BackendName } from '../config/names.js';
 import type { Control } from '../control/control.js';
-import { compileRoute, type CompiledRoute } from '../split/route.js';
+import { compileRoute } from '../split/route.js';
 import type { Stats } from '../stats/store.js';
 import { Cluster, type NodeEvent } from './cluster.js';
 import { attachDiscovery, DnsDiscovery } from './discovery.js';
 import { createResolver, type Resolve } from './resolver.js';
 import type { OverrideRule } from './override.js';
 import type { ParityStore } from '../parity/store.js';
-import { withShadow } from './shadow.js';
+import { withShadow, type ProxyRoute } from './shadow.js';
 
 export interface RoutingTable {
-  readonly routes: readonly CompiledRoute[];
+  readonly routes: readonly ProxyRoute[];
   readonly clusters: Readonly<Record<BackendName, Cluster>>;
   /** The override header and who may use it; undefined when it is off. */
   readonly override: OverrideRule | undefined;
@@ -34,7 +35,7 @@ export interface TableOptions {
 
 export function buildTable(config: Config, control: Control, stats: Stats, previous?: RoutingTable, opts: TableOptions = {}): RoutingTable {
   const { override, onNodeEvent } = opts;
-  const routes = config.routes.map((r) => withShadow(compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)), r, opts.parity));
+  const routes = config.routes.map((r) => withShadow(compileRoute(r, control.split(r.name, r.candidatePercent), stats.route(r.name)), r, opts.parity, control));
   const clusters = {} as Record<BackendName, Cluster>;
   for (const b of BACKENDS) {
     const old = previous?.clusters[b];

@@ -2,6 +2,7 @@
 // now minus the totals at the step's start), judged by the guard's own rule tests, with how much
 // evidence each rule still lacks. The guard's 30 s / 5 s windows may never become conclusive at
 // low traffic; a whole hold can. Pure.
+import type { MismatchFigures } from '../guard/mismatch-rule.js';
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { moreNeeded, proportionBounds } from '../guard/bounds.js';
@@ -90,8 +91,9 @@ export function holdFigures(t: Totals, slowMs: number | null, inFlightMs: number
 export function judgeHold(hold: WindowFigures, policy: RoutePolicy): HoldRule[] {
   const out: HoldRule[] = [];
   for (const name of RULE_NAMES) {
-    const limit = policy.rules[name];
-    if (limit === null) continue;
+    const limit = policy.rules[name] ?? null;
+    // Parity is evidence only where the route shadows: without comparisons the rule has nothing to wait for.
+    if (limit === null || (name === 'maxMismatchRate' && !hold.parity)) continue;
     const result = judgeRule(name, limit, [hold], policy);
     out.push({ result, missing: result.outcome === 'healthy' ? undefined : missingOf(result, hold, policy) });
   }
@@ -114,5 +116,22 @@ function missingOf(r: RuleResult, hold: WindowFigures, p: RoutePolicy): string {
       return `${r.rule}: needs more requests on both backends (candidate ${hold.candidate.requests}, legacy ${hold.legacy.requests} so far): ${r.message}`;
     case 'maxP99Ratio':
       return `${r.rule}: needs more requests (candidate ${hold.candidate.timed}, legacy ${hold.legacy.timed} with a latency so far): ${r.message}`;
+    case 'maxMismatchRate': {
+      const more = moreNeeded(r.x, r.n, r.limit, p.confidence, p.minRequests);
+      return more === undefined
+        ? `${r.rule}: ${r.x} of ${r.n} comparisons differ; at this rate it cannot pass`
+        : `${r.rule}: needs ~${more} more comparisons without a mismatch (${r.x} of ${r.n} differ so far)`;
+    }
   }
+}
+
+/** The comparisons of every source over the hold, added up (differing paths included). */
+export function sumParity(all: readonly MismatchFigures[]): MismatchFigures {
+  const out: MismatchFigures = { compared: 0, mismatched: 0, differences: {} };
+  for (const p of all) {
+    out.compared += p.compared;
+    out.mismatched += p.mismatched;
+    for (const [path, n] of Object.entries(p.differences ?? {})) out.differences![path] = (out.differences![path] ?? 0) + n;
+  }
+  return out;
 }

@@ -5,13 +5,16 @@ import type { Gauge } from 'prom-client';
 import type { Config, RouteConfig } from '../config/schema.js';
 import type { By, Change, Control } from '../control/control.js';
 import { CutoverError } from '../errors.js';
-import type { RoutePolicy } from '../guard/policy.js';
+import type { RoutePolicy, WindowFigures } from '../guard/policy.js';
 import { routePolicy } from '../guard/route-policy.js';
 import { WebhookSender } from '../guard/webhooks.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { MismatchFigures } from '../guard/rules.js';
+import { paritySince } from '../guard/mismatch-rule.js';
+import { shadows, type ParityEvidence, type ParitySource } from '../parity/source.js';
 import type { Stats } from '../stats/store.js';
-import { holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
+import { sumParity, holdFigures, judgeHold, since, sumTotals, totalsOf, type Totals } from './evidence.js';
 import { planOf, type RampPlan } from './plan.js';
 import { active, breachAction, command, decide, holdBreachActions, type Decision, type Gate, type HoldRule, type RampCommand, type RampState } from './policy.js';
 import { rampView, type RampView } from './view.js';
@@ -36,6 +39,12 @@ export interface RampDeps {
    * process's own series.
    */
   totals?(route: string): SourceTotals[] | undefined;
+  /**
+   * This process's parity per route (its shadow taps): on a route with a shadow, maxMismatchRate
+   * judges the comparisons since the step began and the hold waits until they are conclusive.
+   * When `totals` answers, the parity of each source comes with its totals instead.
+   */
+  parity?: ParitySource;
 }
 
 /** One process's (or replica's) cumulative totals of a route's two backends. */
@@ -43,6 +52,8 @@ export interface SourceTotals {
   source: string;
   legacy: Totals;
   candidate: Totals;
+  /** Its parity counts of the route (cumulative), when the route shadows there. */
+  parity?: ParityEvidence;
 }
 
 /**
@@ -52,16 +63,21 @@ export interface SourceTotals {
  */
 interface Baseline {
   key: string;
-  sources: Map<string, { legacy: Totals | undefined; candidate: Totals | undefined }>;
+  sources: Map<string, { legacy: Totals | undefined; candidate: Totals | undefined; parity: MismatchFigures | undefined }>;
 }
+
+const NO_COMPARISONS: ParityEvidence = { compared: 0, matched: 0, mismatched: 0, differences: {}, noise: {} };
 
 export class RampRunner {
   private plans = new Map<string, RampPlan>();
+  /** Routes with a shadow: their hold also waits for conclusive parity (maxMismatchRate). */
+  /** Routes with a shadow configured; whether it copies anything now is the control state's (shadows). */
+  private shadowed = new Map<string, RouteConfig>();
   private policies = new Map<string, RoutePolicy>();
   private timeouts = { legacy: 30_000, candidate: 30_000 };
   private readonly baselines = new Map<string, Baseline>();
   private readonly gates = new Map<string, { key: string; gate: Gate }>();
-  private readonly last = new Map<string, { decision: Decision; rules: HoldRule[]; hold: { candidate: number; legacy: number } }>();
+  private readonly last = new Map<string, { decision: Decision; rules: HoldRule[]; hold: { candidate: number; legacy: number; comparisons: number | null } }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
   private readonly webhooks: WebhookSender;
@@ -97,6 +113,7 @@ export class RampRunner {
     this.timeouts = { legacy: config.backends.legacy.timeouts.responseMs, candidate: config.backends.candidate.timeouts.responseMs };
     const withRamp = config.routes.filter((r): r is RouteConfig & { ramp: NonNullable<RouteConfig['ramp']> } => r.ramp !== undefined);
     this.plans = new Map(withRamp.map((r) => [r.name, planOf(r.ramp)]));
+    this.shadowed = new Map(config.routes.filter((r) => r.shadow !== undefined).map((r) => [r.name, r]));
     this.policies = new Map(withRamp.map((r) => [r.name, routePolicy(config.guard, r)]));
   }
 
@@ -167,7 +184,7 @@ export class RampRunner {
     const gate = gateEntry?.key === key ? gateEntry.gate : undefined;
     const decision = decide({ plan, state, rules, gate, now });
     const previous = this.last.get(route)?.decision;
-    this.last.set(route, { decision, rules, hold: { candidate: hold.candidate.requests, legacy: hold.legacy.requests } });
+    this.last.set(route, { decision, rules, hold: { candidate: hold.candidate.requests, legacy: hold.legacy.requests, comparisons: hold.parity?.compared ?? null } });
     switch (decision.kind) {
       case 'hold':
         if (previous?.kind !== 'hold' || previous.reason !== decision.reason) {
@@ -195,41 +212,45 @@ export class RampRunner {
     }
   }
 
-  /** Both backends' figures since the step began; the baseline is taken at the first look at a step. */
-  private holdOf(route: string, key: string, policy: RoutePolicy) {
+  /** Both backends' figures (and the comparisons) since the step began; the baseline is taken at the first look at a step. */
+  private holdOf(route: string, key: string, policy: RoutePolicy): WindowFigures {
     const slowMs = policy.rules.maxP99Ms;
-    const minAge = (b: 'legacy' | 'candidate') => Math.min(slowMs ?? Infinity, this.timeouts[b]);
-    const remote = this.deps.totals?.(route);
-    let sources: SourceTotals[];
-    let inFlight = { legacy: [] as number[], candidate: [] as number[] };
-    if (remote) {
-      sources = remote;
-    } else {
-      const series = this.deps.stats.route(route);
-      const mono = this.deps.stats.clock();
-      // judged(): without the requests that started before a re-arm and ended after it.
-      sources = [{ source: 'local', legacy: totalsOf(series.legacy.judged(mono)), candidate: totalsOf(series.candidate.judged(mono)) }];
-      inFlight = { legacy: series.legacy.inFlightAges(mono, minAge('legacy')), candidate: series.candidate.inFlightAges(mono, minAge('candidate')) };
-    }
+    const { sources, inFlight } = this.sourcesOf(route, slowMs);
     let base = this.baselines.get(route);
     if (base?.key !== key) {
-      base = { key, sources: new Map(sources.map((x) => [x.source, { legacy: x.legacy, candidate: x.candidate }])) };
+      base = { key, sources: new Map(sources.map((x) => [x.source, baselineOf(x)])) };
       this.baselines.set(route, base);
     }
-    const held = { legacy: [] as Totals[], candidate: [] as Totals[] };
+    const held = { legacy: [] as Totals[], candidate: [] as Totals[], parity: [] as MismatchFigures[] };
     for (const x of sources) {
       let b = base.sources.get(x.source);
-      if (!b) base.sources.set(x.source, (b = { legacy: x.legacy, candidate: x.candidate })); // new: from now on
+      if (!b) base.sources.set(x.source, (b = baselineOf(x))); // new: from now on
       for (const k of ['legacy', 'candidate'] as const) {
         if (b[k] && x[k].counters.requests < b[k]!.counters.requests) b[k] = undefined; // restarted: all of it
         held[k].push(since(x[k], b[k]));
       }
+      if (x.parity) held.parity.push(paritySince(x.parity, b.parity)); // paritySince: a reset or restart counts all
     }
-    return {
+    const hold: WindowFigures = {
       seconds: 0,
       candidate: holdFigures(sumTotals(held.candidate), slowMs, inFlight.candidate, this.timeouts.candidate),
       legacy: holdFigures(sumTotals(held.legacy), slowMs, inFlight.legacy, this.timeouts.legacy),
     };
+    if (this.shadowing(route)) hold.parity = sumParity(held.parity);
+    return hold;
+  }
+
+  /** Every source's cumulative totals of a route (this process's own, or those `totals` gives), with the local requests in flight. */
+  private sourcesOf(route: string, slowMs: number | null): { sources: SourceTotals[]; inFlight: Record<'legacy' | 'candidate', number[]> } {
+    const remote = this.deps.totals?.(route);
+    if (remote) return { sources: remote, inFlight: { legacy: [], candidate: [] } };
+    const minAge = (b: 'legacy' | 'candidate') => Math.min(slowMs ?? Infinity, this.timeouts[b]);
+    const series = this.deps.stats.route(route);
+    const mono = this.deps.stats.clock();
+    const parity = this.shadowing(route) ? (this.deps.parity?.(route) ?? NO_COMPARISONS) : undefined;
+    // judged(): without the requests that started before a re-arm and ended after it.
+    const local: SourceTotals = { source: 'local', legacy: totalsOf(series.legacy.judged(mono)), candidate: totalsOf(series.candidate.judged(mono)), parity };
+    return { sources: [local], inFlight: { legacy: series.legacy.inFlightAges(mono, minAge('legacy')), candidate: series.candidate.inFlightAges(mono, minAge('candidate')) } };
   }
 
   /** Ask the confirm webhook (once at a time per step); its answer is read by the next evaluations. */
@@ -259,4 +280,15 @@ export class RampRunner {
     }
     return { routes: out };
   }
+
+  /** Whether the route's parity is evidence now: it shadows a share of its requests (parity/source.ts). */
+  private shadowing(route: string): boolean {
+    const r = this.shadowed.get(route);
+    return r !== undefined && shadows(r, this.deps.control);
+  }
+}
+
+/** A source's totals at a step's start (the parity copied: a source may hand out live counts). */
+function baselineOf(x: SourceTotals) {
+  return { legacy: x.legacy, candidate: x.candidate, parity: x.parity && paritySince(x.parity, undefined) };
 }

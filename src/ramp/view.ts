@@ -20,7 +20,9 @@ export interface RampView {
   message: string | null;
   evidence: {
     requests: { candidate: number; legacy: number };
-    rules: Array<{ rule: string; outcome: string; n: number; x: number; observed: number; lower: number; upper: number; limit: number; missing: string | null; message: string }>;
+    /** Shadow comparisons over the hold (null: the route does not shadow). */
+    comparisons: number | null;
+    rules: Array<{ rule: string; outcome: string; n: number; x: number; observed: number; lower: number; upper: number; limit: number; missing: string | null; message: string; needed?: number | null }>;
   } | null;
   startedAt: string | null;
   endedAt: string | null;
@@ -33,7 +35,7 @@ export function rampView(input: {
   state: RampState | undefined;
   percent: number;
   now: number;
-  last: { decision: Decision; rules: HoldRule[]; hold: { candidate: number; legacy: number } } | undefined;
+  last: { decision: Decision; rules: HoldRule[]; hold: { candidate: number; legacy: number; comparisons: number | null } } | undefined;
 }): RampView {
   const { plan, state, percent, now, last } = input;
   const steps = state?.steps ?? plan.steps;
@@ -55,7 +57,8 @@ export function rampView(input: {
     message: state?.status === 'running' && d && d.kind !== 'none' && 'message' in d ? d.message : (state?.reason ?? null),
     evidence: last
       ? {
-          requests: last.hold,
+          requests: { candidate: last.hold.candidate, legacy: last.hold.legacy },
+          comparisons: last.hold.comparisons,
           rules: last.rules.map((r) => ({
             rule: r.result.rule,
             outcome: r.result.outcome,
@@ -67,6 +70,8 @@ export function rampView(input: {
             limit: r.result.limit,
             missing: r.missing ?? null,
             message: r.result.message,
+            // maxMismatchRate: how many more matching comparisons make it conclusive.
+            ...('needed' in r.result ? { needed: (r.result as { needed: number | null }).needed } : {}),
           })),
         }
       : null,

@@ -4,7 +4,9 @@
 // criteria judged, and an overall verdict. Renderers (render-*.ts) only format what this returns.
 import type { ReportConfig } from '../config/schema.js';
 import { differenceBounds, proportionBounds } from '../guard/bounds.js';
+import type { ParitySource } from '../parity/source.js';
 import type { Snapshot } from '../stats/snapshot.js';
+import { paritySection, type ParitySection } from './parity.js';
 import { distribution, histogramOf, mean, quantile, ratioOf, type Bucket, type Estimate } from './latency.js';
 
 export type LineVerdict = 'better' | 'same' | 'worse' | 'not enough data' | 'n/a';
@@ -72,6 +74,8 @@ export interface RouteReport {
   distribution: Bucket[];
   /** Both backends' latency at each percentile since start (the HTML ladder, log axis). */
   ladder: Rung[];
+  /** What the shadow's comparisons found since start (absent: the route does not shadow). */
+  parity?: ParitySection;
 }
 
 export interface Rung {
@@ -98,19 +102,25 @@ export interface RouteInput {
   candidate: { window: Snapshot; cumulative: Snapshot };
 }
 
-export function buildReport(input: { generatedAt: string; windowSeconds: number; sinceStartSeconds: number; config: ReportConfig; routes: RouteInput[] }): Report {
+/** `parity`: each route's shadow comparisons (a route it has none for gets no parity section). */
+export function buildReport(input: { generatedAt: string; windowSeconds: number; sinceStartSeconds: number; config: ReportConfig; routes: RouteInput[]; parity?: ParitySource }): Report {
   const { confidence, criteria } = input.config;
   const routes = input.routes.map((r): RouteReport => {
     const window = section(r.legacy.window, r.candidate.window, input.windowSeconds, confidence);
     const sinceStart = section(r.legacy.cumulative, r.candidate.cumulative, input.sinceStartSeconds, confidence);
     const judged = judgeCriteria(r.legacy.cumulative, r.candidate.cumulative, criteria, confidence);
+    const evidence = input.parity?.(r.name);
+    const parity = evidence && paritySection(evidence, criteria.maxMismatchRate, confidence);
+    if (parity?.criterion) judged.push(parity.criterion);
     let verdict = sinceStart.verdict;
     if (judged.some((c) => c.outcome === 'missed')) verdict = 'worse';
     else if (verdict !== 'worse' && judged.some((c) => c.outcome === 'not enough data')) verdict = 'not enough data';
     const lh = histogramOf(r.legacy.cumulative);
     const ch = histogramOf(r.candidate.cumulative);
     const { answer, deciding } = answerOf(judged);
-    return { name: r.name, candidatePercent: r.candidatePercent, window, sinceStart, criteria: judged, verdict, answer, deciding, distribution: distribution(lh, ch), ladder: ladder(lh, ch) };
+    const out: RouteReport = { name: r.name, candidatePercent: r.candidatePercent, window, sinceStart, criteria: judged, verdict, answer, deciding, distribution: distribution(lh, ch), ladder: ladder(lh, ch) };
+    if (parity) out.parity = parity.section;
+    return out;
   });
   return { generatedAt: input.generatedAt, confidence, criteria, verdict: overall(routes.map((r) => r.verdict)), answer: overallAnswer(routes.map((r) => r.answer)), routes };
 }
@@ -132,12 +142,15 @@ function overallAnswer(as: Answer[]): Answer {
 
 /** "maxErrorRate: 0.56 % (0.31 %..0.93 %), limit 2.00 %: met" */
 export function criterionWords(c: CriterionResult): string {
-  const rate = c.criterion === 'maxErrorRate' || c.criterion === 'maxErrorRateDelta';
+  const rate = RATE_CRITERIA.has(c.criterion);
   const f = (x: number | null) => (x === null ? '∞' : rate ? `${(100 * x).toFixed(2)} %` : `${x.toFixed(2)}×`);
   if (c.observed === null) return `${c.criterion}: no data yet, limit ${f(c.limit)}`;
   const interval = c.interval ? ` (${f(c.interval.lower)}..${f(c.interval.upper)})` : '';
   return `${c.criterion}: ${f(c.observed)}${interval}, limit ${f(c.limit)}: ${c.outcome}`;
 }
+
+/** Criteria that are rates (shown as percentages), the others ratios. */
+export const RATE_CRITERIA: ReadonlySet<string> = new Set(['maxErrorRate', 'maxErrorRateDelta', 'maxMismatchRate']);
 
 const LADDER = [50, 75, 90, 95, 99, 99.9, 99.99];
 

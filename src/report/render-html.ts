@@ -3,7 +3,7 @@
 // font from the network: it opens anywhere, offline.
 import type { Bucket } from './latency.js';
 import type { Report, Rung, Section } from './build.js';
-import { headline, lineVerdict } from './render-text.js';
+import { headline, lineVerdict, parityLines } from './render-text.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const COLORS = { legacy: '#1f77b4', candidate: '#d62728' };
@@ -101,12 +101,13 @@ export function renderHtml(r: Report): string {
   const routes = r.routes
     .map((route) => {
       const criteria = route.criteria.length === 0 ? '' : `<h3>Success criteria</h3><ul>${route.criteria.map((c) => `<li>${esc(c.criterion)} ≤ ${c.limit}: <b>${esc(c.outcome)}</b> (observed ${c.observed === null ? 'no data' : c.observed.toFixed(4)})</li>`).join('')}</ul>`;
+      const parity = route.parity ? `<h3>Parity</h3><ul>${parityLines(route.parity).map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul>` : '';
       const deciding = route.deciding.length === 0 ? '' : `<ul class="deciding">${route.deciding.map((d) => `<li>decided by ${esc(d)}</li>`).join('')}</ul>`;
       return `<section><h2>Route ${esc(route.name)}: ${esc(headline(route.answer))}</h2>${deciding}<p>Candidate at ${route.candidatePercent} %; compared with legacy: ${esc(route.verdict)}.</p>
 ${ladderSvg(route.ladder, `${route.name}: latency at each percentile since start`)}
 <h3>Since start (${Math.round(route.sinceStart.seconds)} s): ${esc(route.sinceStart.verdict)}</h3>${sectionTable(route.sinceStart)}
 <h3>Last ${route.window.seconds} s: ${esc(route.window.verdict)}</h3>${sectionTable(route.window)}
-${criteria}</section>`;
+${parity}${criteria}</section>`;
     })
     .join('\n');
   return `<!doctype html>

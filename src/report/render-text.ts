@@ -1,6 +1,7 @@
 // The scorecard as a terminal table (cutover report) and as Markdown (for the go/no-go ticket).
 // Formatting only: every figure and verdict comes from build.ts.
-import type { Answer, CriterionResult, Line, LineVerdict, Report, RouteReport, Section } from './build.js';
+import { RATE_CRITERIA, type Answer, type CriterionResult, type Line, type LineVerdict, type Report, type RouteReport, type Section } from './build.js';
+import type { ParitySection } from './parity.js';
 
 /** A line's verdict says what it is compared with: "worse than legacy", not a bare "worse". */
 export const lineVerdict = (v: LineVerdict): string =>
@@ -32,11 +33,22 @@ function rows(s: Section): string[][] {
 }
 
 function criterionRow(c: CriterionResult): string[] {
-  const rate = c.criterion === 'maxErrorRate' || c.criterion === 'maxErrorRateDelta';
+  const rate = RATE_CRITERIA.has(c.criterion);
   const f = (x: number | null) => (x === null ? '∞' : rate ? pct(x) : `${x.toFixed(2)}×`);
   const observed = c.observed === null ? 'no data' : f(c.observed);
   const interval = c.interval ? ` (${f(c.interval.lower)}..${f(c.interval.upper)})` : '';
   return [c.criterion, `at most ${f(c.limit)}`, `${observed}${interval}`, c.outcome];
+}
+
+/** The parity section in words: counts, the rate with its interval and verdict, then the fields. */
+export function parityLines(p: ParitySection): string[] {
+  const paths = (xs: ParitySection['differences']) => xs.map((d) => `${d.path === '' ? '(whole body)' : d.path} (${d.count})`).join(', ');
+  const rate = p.mismatchRate === null ? 'no comparisons yet' : `mismatch rate ${pct(p.mismatchRate)}${p.interval ? ` (${pct(p.interval.lower)}..${pct(p.interval.upper)})` : ''}`;
+  const verdict = p.verdict === 'no criterion' ? 'no criterion (report.criteria.maxMismatchRate)' : `maxMismatchRate: ${p.verdict}`;
+  const out = [`parity (shadow comparisons since start): ${p.compared} compared, ${p.mismatched} mismatched; ${rate}; ${verdict}`];
+  if (p.differences.length > 0) out.push(`  differing fields: ${paths(p.differences)}`);
+  if (p.noise.length > 0) out.push(`  learned noise (not counted): ${paths(p.noise)}`);
+  return out;
 }
 
 function table(head: string[], body: string[][]): string {
@@ -59,6 +71,7 @@ export function renderText(r: Report): string {
     for (const [name, s] of [['since start', route.sinceStart], ['window', route.window]] as const) {
       out.push('', `  ${sectionTitle(name, s)}: ${s.verdict}`, indent(table(HEAD, rows(s))));
     }
+    if (route.parity) out.push('', ...parityLines(route.parity).map((l) => `  ${l}`));
     if (route.criteria.length > 0) out.push('', '  success criteria (since start)', indent(table(['criterion', 'limit', 'observed (interval)', 'outcome'], route.criteria.map(criterionRow))));
   }
   return out.join('\n') + '\n';
@@ -77,6 +90,7 @@ function mdRoute(route: RouteReport): string[] {
   for (const [name, s] of [['since start', route.sinceStart], ['window', route.window]] as const) {
     out.push('', `### ${sectionTitle(name, s)}: ${s.verdict}`, '', mdTable(HEAD, rows(s)));
   }
+  if (route.parity) out.push('', '### Parity', '', ...parityLines(route.parity).map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : l)));
   if (route.criteria.length > 0) out.push('', '### Success criteria (since start)', '', mdTable(['criterion', 'limit', 'observed (interval)', 'outcome'], route.criteria.map(criterionRow)));
   return out;
 }

@@ -3,12 +3,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig } from '../config/schema.js';
 import type { RouteSeries } from '../stats/store.js';
 import { cookieValue, type Interleave } from './decide.js';
-import type { ShadowTap } from '../proxy/shadow.js';
 
 /** The mutable split of one route: owned by control, read by the proxy on every request. */
 export interface RouteSplit {
   percent: number;
   readonly interleave: Interleave;
+}
+
+/** The share of a route's requests the shadow copies: owned by control, read by the tap on every request. */
+export interface ShadowShare {
+  percent: number;
 }
 
 export interface CompiledRoute {
@@ -20,8 +24,6 @@ export interface CompiledRoute {
   readonly stickyCookie: string | undefined;
   readonly split: RouteSplit;
   readonly series: RouteSeries;
-  /** The route's shadow tap (parity); undefined without routes[].shadow: one field check per request. */
-  readonly shadow?: ShadowTap;
 }
 
 export function compileRoute(r: RouteConfig, split: RouteSplit, series: RouteSeries): CompiledRoute {
@@ -37,12 +39,7 @@ export function compileRoute(r: RouteConfig, split: RouteSplit, series: RouteSer
   };
 }
 
-export function matchRoute(
-  routes: readonly CompiledRoute[],
-  method: string,
-  path: string,
-  headers: IncomingHttpHeaders,
-): CompiledRoute | undefined {
+export function matchRoute<R extends CompiledRoute>(routes: readonly R[], method: string, path: string, headers: IncomingHttpHeaders): R | undefined {
   for (const r of routes) {
     if (!path.startsWith(r.prefix)) continue;
     if (r.methods && !r.methods.has(method)) continue;

@@ -1,7 +1,7 @@
 // The control state as independent fields (one per route's split, latch and ramp, and
 // maintenance), so that replicas sharing one store write only what they changed: an operator's
 // new split on one route and the leader's revert of another never overwrite each other. Pure.
-import type { Change, GuardLatch, PersistedState } from './types.js';
+import type { Change, GuardLatch, PersistedState, RouteState } from './types.js';
 
 /** Field name → JSON text; a latch that is gone is a field that is absent. */
 export type Fields = Map<string, string>;
@@ -26,7 +26,7 @@ export function fromFields(fields: Fields, history: Change[], version: number, s
   };
   for (const [k, v] of fields) {
     const value = JSON.parse(v) as unknown;
-    if (k.startsWith('route:')) s.routes[k.slice(6)] = value as { candidatePercent: number };
+    if (k.startsWith('route:')) s.routes[k.slice(6)] = value as RouteState;
     else if (k.startsWith('latch:')) s.guard[k.slice(6)] = value as GuardLatch;
     else if (k === 'maintenance') s.maintenance = value as PersistedState['maintenance'];
     else if (k.startsWith('ramp:')) (s.ramp ??= {})[k.slice(5)] = value as NonNullable<PersistedState['ramp']>[string];

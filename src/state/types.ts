@@ -7,7 +7,7 @@
 export const STATE_VERSION = 1;
 
 export type Source = 'api' | 'cli' | 'dashboard' | 'config' | 'guard' | 'startup' | 'reload' | 'ramp';
-export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config' | 'ramp';
+export type ChangeKind = 'split' | 'maintenance' | 'guard' | 'config' | 'ramp' | 'shadow';
 
 export interface Change {
   /** Unique across replicas: `<replica>:<sequence>`. */
@@ -67,10 +67,17 @@ export interface RampState {
   evidence?: unknown;
 }
 
+/** One route's persisted control state. */
+export interface RouteState {
+  candidatePercent: number;
+  shadowPercent?: number;
+}
+
 export interface PersistedState {
   version: number;
   savedAt: string;
-  routes: Record<string, { candidatePercent: number }>;
+  /** shadowPercent: the shadow's share once set at run time (PUT /api/v1/shadow); absent, the config's applies. */
+  routes: Record<string, RouteState>;
   maintenance: Maintenance;
   guard: Record<string, GuardLatch>;
   history: Change[];

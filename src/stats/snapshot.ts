@@ -56,6 +56,11 @@ export function toSnapshot(view: SeriesView): Snapshot {
 
 /** Merge snapshots (from several processes or replicas) into one, exactly. */
 export function mergeSnapshots(snaps: readonly Snapshot[]): Snapshot {
+  return toSnapshot(mergeViews(snaps));
+}
+
+/** The same merge as a raw view (counters and the decoded histogram), for the metrics. */
+export function mergeViews(snaps: readonly Snapshot[]): SeriesView {
   const view: SeriesView = { counters: new Counters(), histogram: newHistogram() };
   const c = view.counters;
   for (const s of snaps) {
@@ -75,5 +80,5 @@ export function mergeSnapshots(snaps: readonly Snapshot[]): Snapshot {
     c.gatewayAnswers += s.gatewayAnswers ?? 0;
     if (s.histogram) view.histogram.add(hdr.decodeFromCompressedBase64(s.histogram, 32, false));
   }
-  return toSnapshot(view);
+  return view;
 }

@@ -78,6 +78,14 @@ export class Stats {
     }
   }
 
+  /** A re-arm: from now on only requests that start later count in the route's series (Series.rearm). */
+  rearm(route: string): void {
+    const s = this.route(route);
+    const now = this.clock();
+    s.legacy.rearm(now);
+    s.candidate.rearm(now);
+  }
+
   /** Forget routes that no longer exist. */
   retain(names: ReadonlySet<string>): void {
     for (const name of this.routes.keys()) if (!names.has(name)) this.routes.delete(name);

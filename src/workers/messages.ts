@@ -1,17 +1,19 @@
 // The IPC between a cluster's primary and its workers (node:cluster's channel, JSON). Every message
-// carries `cutover` as its kind, so that other users of the channel (prom-client's cluster
-// support, node's own internal messages) are never mistaken for ours.
+// carries `cutover` as its kind, so that other users of the channel (node's own internal
+// messages) are never mistaken for ours. Types only: a worker loads nothing from here.
 import type { AddressInfo } from 'node:net';
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { DataPlaneView } from '../admin/deps.js';
-import type { Config } from '../config/schema.js';
 import type { PersistedState } from '../control/persisted.js';
+import type { DataPlaneReport, DataPlaneSpec, Served } from '../data-plane.js';
 import type { GuardSnapshot } from '../fleet/snapshots.js';
+import type { ProcessFigures } from '../metrics/port.js';
+import type { CaseLine } from '../parity/cases.js';
+
+export type { Served };
 
 /** Primary → worker. */
 export type ToWorker =
-  /** The first message: serve with this config and this control state. */
-  | { cutover: 'init'; config: Config; configFile?: string; state: PersistedState }
+  /** The first message: serve with this spec (compiled by the primary) and this control state. */
+  | { cutover: 'init'; spec: DataPlaneSpec; configFile?: string; state: PersistedState }
   /** The control state after a change (split, maintenance, latch): applied for the next request. */
   | { cutover: 'state'; state: PersistedState }
   /** A question the worker answers with `answer` and the same id. */
@@ -24,21 +26,23 @@ export type ToWorker =
   | { cutover: 'drain'; drainMs: number; graceMs: number; mode?: 'retire' | 'shutdown' };
 
 export type Question =
+  /** Its data plane: status view, counts for the metrics, parity, its process. */
   | { kind: 'data-plane' }
-  | { kind: 'metrics' }
   | { kind: 'in-flight' }
-  /** A reloaded config's data-plane half (the primary loaded and checked it). */
-  | { kind: 'config'; config: Config };
+  /** A reloaded config's data-plane half (the primary loaded, checked and compiled it). */
+  | { kind: 'spec'; spec: DataPlaneSpec }
+  /** POST /api/v1/parity/reset: its parity figures back to zero. */
+  | { kind: 'parity-reset' }
+  /** GET /api/v1/parity/cases: its last sampled requests (undefined route: every route's). */
+  | { kind: 'parity-cases'; route?: string; limit?: number };
 
 export interface Answers {
-  'data-plane': DataPlaneView & { served: Served };
-  metrics: Array<MetricObjectWithValues<MetricValue<string>>>;
+  'data-plane': DataPlaneReport & { process: ProcessFigures };
   'in-flight': number;
-  config: null;
+  spec: null;
+  'parity-reset': string[];
+  'parity-cases': CaseLine[] | null;
 }
-
-/** Requests the split sent to each backend since the worker started. */
-export type Served = { legacy: number; candidate: number };
 
 /** Worker → primary. */
 export type FromWorker =

@@ -5,13 +5,14 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { Serializable } from 'node:child_process';
-import type { Counter } from 'prom-client';
-import type { Config } from '../config/schema.js';
+import { fileURLToPath } from 'node:url';
+import type { DataPlaneSpec } from '../data-plane.js';
 import type { PersistedState } from '../control/persisted.js';
 import { combineWire, mergeGuardSnapshots, type GuardSnapshot, type Merged, type WireRoute } from '../fleet/snapshots.js';
 import type { FiguresSource } from '../guard/runner.js';
 import type { WindowFigures } from '../guard/rules.js';
 import type { Logger } from '../log.js';
+import type { ParityEvidence } from '../parity/source.js';
 import { isFromWorker, type Answers, type Question, type Served, type ToWorker } from './messages.js';
 
 export interface Member {
@@ -30,10 +31,10 @@ export interface Member {
 
 export interface PoolDeps {
   logger: Logger;
-  /** What a new worker starts with: the config now and the control state now. */
-  init: () => { config: Config; configFile?: string; state: PersistedState };
-  /** Counts a worker that died and was replaced. */
-  replaced: Counter<string>;
+  /** What a new worker starts with: the spec now and the control state now. */
+  init: () => { spec: DataPlaneSpec; configFile?: string; state: PersistedState };
+  /** A worker died and was replaced: how it ended (signal or exit code). */
+  replaced(reason: string): void;
   /** How long a new worker may take to listen. */
   readyTimeoutMs?: number;
 }
@@ -50,7 +51,9 @@ export class WorkerPool implements FiguresSource {
   intervalMs: number;
 
   constructor(private readonly deps: PoolDeps) {
-    this.intervalMs = deps.init().config.guard.intervalMs;
+    // Workers run their own entry, which imports the data plane only (not the CLI).
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)), args: [] });
+    this.intervalMs = deps.init().spec.config.guard.intervalMs;
   }
 
   /** Fork `n` workers and wait until every one listens; resolves the address they share. */
@@ -104,25 +107,30 @@ export class WorkerPool implements FiguresSource {
     worker.once('exit', (code, signal) => {
       clearTimeout(timeout);
       failed(new Error(`worker ${m.pid} exited (code ${code}, signal ${signal}) before it listened`));
-      this.members.delete(m.id);
-      this.merge.dirty = true;
-      if (this.closing || m.state === 'draining') return;
-      // Died while serving (or starting): replace it; a crash loop is slowed to one fork a second.
-      const early = Date.now() - m.startedAt < 1000;
-      this.deps.logger.error({ worker: m.id, pid: m.pid, code, signal }, 'worker died: replacing it');
-      this.deps.replaced.inc({ reason: signal ?? `exit ${code}` });
-      const replace = () => {
-        if (this.closing) return;
-        const r = this.fork();
-        r.ready.then(
-          () => this.deps.logger.info({ worker: r.id, pid: r.pid, replaced: m.pid }, 'worker replaced'),
-          (err: Error) => this.deps.logger.error({ err: err.message }, 'replacement worker failed to start'),
-        );
-      };
-      if (early) setTimeout(replace, 1000).unref();
-      else replace();
+      this.exited(m, code, signal);
     });
     return m;
+  }
+
+  /** A worker ended: gone from the merge; replaced unless it was meant to stop. */
+  private exited(m: Member, code: number | null, signal: string | null): void {
+    this.members.delete(m.id);
+    this.merge.dirty = true;
+    if (this.closing || m.state === 'draining') return;
+    // Died while serving (or starting): replace it; a crash loop is slowed to one fork a second.
+    const early = Date.now() - m.startedAt < 1000;
+    this.deps.logger.error({ worker: m.id, pid: m.pid, code, signal }, 'worker died: replacing it');
+    this.deps.replaced(signal ?? `exit ${code}`);
+    const replace = () => {
+      if (this.closing) return;
+      const r = this.fork();
+      r.ready.then(
+        () => this.deps.logger.info({ worker: r.id, pid: r.pid, replaced: m.pid }, 'worker replaced'),
+        (err: Error) => this.deps.logger.error({ err: err.message }, 'replacement worker failed to start'),
+      );
+    };
+    if (early) setTimeout(replace, 1000).unref();
+    else replace();
   }
 
   send(m: Member, msg: ToWorker): void {
@@ -206,8 +214,23 @@ export class WorkerPool implements FiguresSource {
   }
 
   merged(route: string): WindowFigures[] | undefined {
+    return this.fresh()?.routes.get(route);
+  }
+
+  /** The workers' parity counts of a route, added up (their wire reports carry them). */
+  mergedParity(route: string): ParityEvidence | undefined {
+    return this.fresh()?.parity.get(route);
+  }
+
+  private fresh(): Merged | undefined {
     if (this.merge.dirty) this.merge = { dirty: false, last: mergeGuardSnapshots(this.snapshots(), Date.now(), this.maxAgeMs()) };
-    return this.merge.last?.routes.get(route);
+    return this.merge.last;
+  }
+
+  /** Each serving worker's last parity counts of a route (a ramp hold's sources). */
+  parityOf(source: string, route: string): ParityEvidence | undefined {
+    for (const m of this.members.values()) if (`worker-${m.pid}` === source) return m.snapshot?.routes[route]?.parity;
+    return undefined;
   }
 
   /** The workers' figures as one replica's, for a fleet (the primary is the replica). */

@@ -1,106 +1,119 @@
-// A cluster worker: the data plane only. It serves with the config and control state its primary
-// sends (App in the 'worker' role: stats, proxy, a guard that only records), applies every state
-// change the primary broadcasts, reports its guard figures every guard interval, answers the
-// primary's questions (status figures, metrics, a reloaded config) and drains when told to.
+// A cluster worker: the data plane only (data-plane.ts), built from the spec its primary compiled
+// (config validated, secrets read, the guard's thresholds), with the control state the primary
+// sends, applied as it comes. It reports its guard figures every guard interval, answers the
+// primary's questions (its report, in flight, a reloaded spec, a parity reset) and drains when
+// told to. It loads no admin API, metrics registry, guard, ramp, fleet, Redis or config tooling:
+// test/worker-loads-only-the-data-plane.test.ts records what it loaded.
 // Signals are the primary's business: a worker ignores them and exits when its primary is gone.
 import cluster from 'node:cluster';
-import { App } from '../app.js';
+import { Control } from '../control/control.js';
+import { APPLY_ONLY } from '../control/ramp-port.js';
 import type { PersistedState } from '../control/persisted.js';
-import { createLogger } from '../log.js';
-import { isToWorker, type Answers, type FromWorker, type Question, type Served, type ToWorker } from './messages.js';
+import { DataPlane } from '../data-plane.js';
+import { createLiteLogger, type LogSink } from '../log-lite.js';
+import { processFigures } from '../metrics/port.js';
+import { isToWorker, type Answers, type FromWorker, type Question, type ToWorker } from './messages.js';
+
+type Init = Extract<ToWorker, { cutover: 'init' }>;
 
 export async function runWorker(): Promise<void> {
   const id = cluster.worker?.id ?? 0;
   const send = (m: FromWorker) => {
     if (process.connected) process.send!(m, undefined, undefined, () => {});
   };
-  let app: App | undefined;
+  let worker: Worker | undefined;
   let pending: PersistedState | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let draining: Promise<void> | undefined;
-
-  const drain = (drainMs: number, graceMs?: number, mode: 'retire' | 'shutdown' = 'retire'): Promise<void> =>
-    (draining ??= (async () => {
-      clearInterval(timer);
-      if (app) {
-        app.logger.info({ drainMs, mode }, 'worker: draining');
-        if (mode === 'shutdown') {
-          await app.drain({ drainMs, graceMs });
-          await app.close(graceMs);
-        } else {
-          await app.retire(drainMs, graceMs);
-        }
-      }
-      process.exit(0); // the primary learns it from the exit
-    })());
-
-  const answer = async (q: Question): Promise<Answers[Question['kind']]> => {
-    if (!app) throw new Error('starting');
-    switch (q.kind) {
-      case 'data-plane':
-        return { ...app.dataPlaneView(), served: served(app) };
-      case 'metrics':
-        return app.metrics.registry.getMetricsAsJSON();
-      case 'in-flight':
-        return app.proxy.inFlight;
-      case 'config':
-        app.applyDataPlane(q.config);
-        report(app); // the guard interval may have changed
-        return null;
-    }
-  };
-
-  const report = (a: App) => {
-    clearInterval(timer);
-    timer = setInterval(() => {
-      const s = served(a);
-      send({
-        cutover: 'figures',
-        snapshot: { replica: `worker-${id}`, at: Date.now(), leader: false, requests: s.legacy + s.candidate, routes: a.guard.wireSnapshot() },
-        served: s,
-        inFlight: a.proxy.inFlight,
-      });
-    }, a.config.guard.intervalMs);
-  };
-
-  const init = new Promise<Extract<ToWorker, { cutover: 'init' }>>((resolve) => {
+  const init = new Promise<Init>((resolve) => {
     process.on('message', (m: unknown) => {
       if (!isToWorker(m)) return;
-      switch (m.cutover) {
-        case 'init':
-          return resolve(m);
-        case 'state':
-          if (app) app.control.applyRemote(m.state);
-          else pending = m.state;
-          return;
-        case 'ask':
-          answer(m.question).then(
-            (value) => send({ cutover: 'answer', id: m.id, value }),
-            (err: Error) => send({ cutover: 'answer', id: m.id, error: err.message }),
-          );
-          return;
-        case 'drain':
-          void drain(m.drainMs, m.graceMs, m.mode);
-      }
+      if (m.cutover === 'init') return resolve(m);
+      if (m.cutover === 'state') {
+        if (worker) worker.control.applyRemote(m.state);
+        else pending = m.state;
+      } else if (m.cutover === 'ask') {
+        const answer = worker ? Promise.resolve().then(() => worker!.answer(m.question)) : Promise.reject(new Error('starting'));
+        answer.then(
+          (value) => send({ cutover: 'answer', id: m.id, value }),
+          (err: Error) => send({ cutover: 'answer', id: m.id, error: err.message }),
+        );
+      } else if (m.cutover === 'drain') void (worker ? worker.drain(m.drainMs, m.graceMs, m.mode) : process.exit(0));
     });
   });
   // The primary coordinates shutdown and restarts; a signal to the whole group (Ctrl-C) is its.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'] as const) process.on(sig, () => {});
   // The primary is gone (killed): finish what is in flight and exit rather than serve unsupervised.
-  process.on('disconnect', () => void drain(0));
+  process.on('disconnect', () => void (worker ? worker.drain(0) : process.exit(0)));
   send({ cutover: 'hello' });
 
-  const { config, configFile, state } = await init;
-  const a = new App({ config, configFile, logger: createLogger(config.log.level).child({ worker: id }), role: 'worker' });
-  a.control.applyRemote(pending ?? state);
-  app = a; // from here on a state change applies to it directly
-  await a.start();
-  report(a);
-  send({ cutover: 'ready', address: a.proxyAddress! });
+  const m = await init;
+  worker = new Worker(id, m, send);
+  worker.control.applyRemote(pending ?? m.state);
+  const address = await worker.data.listen(m.configFile);
+  worker.report();
+  send({ cutover: 'ready', address });
 }
 
-function served(app: App): Served {
-  const out: Served = { legacy: 0, candidate: 0 };
-  for (const v of app.stats.views()) if (!v.forced) out[v.backend] += v.cumulative.counters.requests;
-  return out;
+class Worker {
+  readonly control: Control;
+  readonly data: DataPlane;
+  private readonly logger: LogSink;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly id: number,
+    m: Init,
+    private readonly send: (m: FromWorker) => void,
+  ) {
+    const { config } = m.spec;
+    this.logger = createLiteLogger(config.log.level, { worker: id });
+    // The primary's control state, applied as it comes (the primary logs the changes).
+    this.control = new Control(config, undefined, undefined, Date.now, APPLY_ONLY);
+    this.data = new DataPlane({ spec: m.spec, control: this.control, logger: this.logger });
+    // A re-arm (from the primary) starts the series afresh: the primary's guard judges only later requests.
+    this.control.onChange((c) => {
+      if (c.kind === 'guard' && c.to === 'armed' && c.route) this.data.stats.rearm(c.route);
+    });
+  }
+
+  answer(q: Question): Answers[Question['kind']] {
+    switch (q.kind) {
+      case 'data-plane':
+        return { ...this.data.report(), process: processFigures() };
+      case 'in-flight':
+        return this.data.proxy.inFlight;
+      case 'spec':
+        this.data.apply(q.spec);
+        this.logger.level = q.spec.config.log.level;
+        this.report(); // the guard interval may have changed
+        return null;
+      case 'parity-reset':
+        return this.data.parity.reset();
+      case 'parity-cases':
+        return this.data.parity.cases(q.route, q.limit) ?? null;
+    }
+  }
+
+  /** Every guard interval: the guard's figures, what it served, what is in flight. */
+  report(): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      const served = this.data.served();
+      const snapshot = { replica: `worker-${this.id}`, at: Date.now(), leader: false, requests: served.legacy + served.candidate, routes: this.data.wire() };
+      this.send({ cutover: 'figures', snapshot, served, inFlight: this.data.proxy.inFlight });
+    }, this.data.config.guard.intervalMs);
+  }
+
+  drain(drainMs: number, graceMs?: number, mode: 'retire' | 'shutdown' = 'retire'): Promise<void> {
+    this.draining ??= (async () => {
+      clearInterval(this.timer);
+      const grace = graceMs ?? this.data.config.shutdownGraceSeconds * 1000;
+      this.logger.info({ drainMs, mode }, 'worker: draining');
+      if (mode === 'shutdown') await this.data.drain(drainMs, grace);
+      if (mode === 'shutdown') await this.data.close(grace);
+      else await this.data.retire(drainMs, grace);
+      process.exit(0); // the primary learns it from the exit
+    })();
+    return this.draining;
+  }
 }
