@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderShadow } from './scenarios/shadow.mjs';
+import { renderStalls } from './scenarios/stalls.mjs';
 
 const fixed = (n, digits) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 const times = (n) => (n === null || n === undefined ? '-' : `${n.toFixed(2)}x`);
@@ -231,20 +232,54 @@ export function renderRestart(r) {
 }
 
 export function renderCost(r) {
-  const list = (xs) => xs.map((x) => (x === null ? '-' : x.toFixed(2))).join(' ');
-  const rows = Object.entries(r.figures ?? {}).map(([target, f]) => {
-    const vs = target === 'cutover' ? r.medians.cpuPerRequestVsBareUndici : target === 'bare-undici+libs' ? r.medians.libsCpuPerRequestVsBareUndici : 1;
-    const rssVs = target === 'cutover' ? r.medians.peakRssVsBareUndici : target === 'bare-undici+libs' ? r.medians.libsPeakRssVsBareUndici : 1;
-    return [target, fixed(f.cpuUsPerRequest, 1), times(vs), fixed(f.peakRssMiB, 1), times(rssVs)];
-  });
+  const list = (xs) => (xs ?? []).map((x) => (x === null ? '-' : x.toFixed(2))).join(' ');
+  const vsBare = r.vsBare ?? {};
+  const ld = (d) => (d && d.p99Ms !== null && d.p99Ms !== undefined ? `${fixed(d.p99Ms, 1)} / ${fixed(d.maxMs, 0)}` : '-');
+  const rows = Object.entries(r.figures ?? {}).map(([target, f]) => [
+    target,
+    fixed(f.reqPerSec, 0),
+    fixed(f.p99Ms, 1),
+    times(vsBare[target]?.p99),
+    fixed(f.cpuUsPerRequest, 1),
+    times(vsBare[target]?.cpu),
+    fixed(f.peakRssMiB, 1),
+    times(vsBare[target]?.rss),
+    f.podPeakRssMiB !== f.peakRssMiB ? fixed(f.podPeakRssMiB, 1) : '',
+    fixed(f.startupMs, 0),
+    ld(f.warmupLoopDelay),
+    ld(f.loopDelay),
+  ]);
   const out = [
-    `cost: ${r.rounds} rounds, in each cutover, bare-undici and bare-undici+libs side by side on the proxy core, ${r.connections} connections each, ${r.durationSeconds} s after ${r.warmupSeconds} s warm-up`,
-    table(['target', 'CPU us/req', 'CPU x bare', 'peak RSS MiB', 'RSS x bare'], rows),
+    `cost: ${r.rounds} rounds, in each ${Object.keys(r.figures ?? {}).join(', ')} side by side on the proxy core${r.pinned ? '' : ' (not pinned)'}, ${r.connections} connections each, ${r.durationSeconds} s after ${r.warmupSeconds} s warm-up`,
+    table(['target', 'req/s', 'p99 ms', 'p99 x bare', 'CPU us/req', 'CPU x bare', 'peak RSS MiB', 'RSS x bare', 'pod RSS', 'start-up ms', 'loop p99/max warm-up', 'loop p99/max run'], rows),
     `  medians over the rounds; each ratio is taken within its round, then the median of those (so the columns need not divide exactly)`,
+    `  req/s and p99 are shares of one core (the targets run side by side): compare them within this table only`,
+    `  cutover-workers-1: CPU of primary + worker; peak RSS the worker's, pod RSS both processes' high-water marks summed; loop delay the worker's`,
+    `  loop delay (ms, beyond the 10 ms sampling interval): warm-up = the first ${r.warmupSeconds} s of load after start-up, run = the measured ${r.durationSeconds} s (saturated)`,
     `  bare-undici+libs: the bare proxy with fastify + prom-client /metrics, pino, hdr-histogram-js, yaml, TypeBox and jStat loaded and idle: what the libraries alone cost`,
   ];
+  const alone = Object.entries(r.figures ?? {}).map(([target, f]) => {
+    const a = f.alone ?? {};
+    const l = (x) => (x?.loopDelayP99Ms === null || x?.loopDelayP99Ms === undefined ? '-' : `${fixed(x.loopDelayP99Ms, 1)} / ${fixed(x.loopDelayMaxMs, 0)}`);
+    const c = (x) => (x?.onCpuP99Ms === null || x?.onCpuP99Ms === undefined ? '-' : `${fixed(x.onCpuP99Ms, 1)} / ${fixed(x.onCpuMaxMs, 0)}`);
+    return [target, fixed(a.early?.p99Ms, 1), l(a.early), c(a.early), fixed(a.settled?.p99Ms, 1), l(a.settled), c(a.settled), fixed(a.saturated?.reqPerSec, 0), fixed(a.saturated?.p99Ms, 1), l(a.saturated)];
+  });
+  out.push(`  each target alone on the proxy core right after its start: paced 1,500 req/s (1 s warm-up, early 6 s, settled 6 s), then flat out`);
+  out.push(`  loop p99/max: monitorEventLoopDelay (counts time waiting for the core behind other tenants); on-CPU: each 10 ms tick's lateness capped by the CPU the process used meanwhile (its own blocking)`);
+  out.push(table(['target', 'early p99 ms', 'early loop p99/max', 'early on-CPU', 'settled p99 ms', 'settled loop p99/max', 'settled on-CPU', 'alone req/s', 'alone p99 ms', 'alone loop p99/max'], alone));
   if (r.ratios && r.runs.length > 1) {
-    out.push(`  per round: cutover CPU x bare ${list(r.ratios.cpuPerRequestVsBareUndici)}; cutover peak RSS x bare ${list(r.ratios.peakRssVsBareUndici)}; +libs peak RSS x bare ${list(r.ratios.libsPeakRssVsBareUndici)}`);
+    out.push(`  per round: early p99 x bare ${list(r.ratios.earlyP99VsBareUndici)}; settled p99 x bare ${list(r.ratios.settledP99VsBareUndici)}; workers-1 early p99 x bare ${list(r.ratios.workersEarlyP99VsBareUndici)}`);
+    out.push(`  per round: cutover p99 x bare ${list(r.ratios.p99VsBareUndici)}; workers-1 p99 x bare ${list(r.ratios.workersP99VsBareUndici)}; cutover CPU x bare ${list(r.ratios.cpuPerRequestVsBareUndici)}; workers-1 CPU x bare ${list(r.ratios.workersCpuPerRequestVsBareUndici)}; cutover RSS x bare ${list(r.ratios.peakRssVsBareUndici)}; workers-1 req/s x cutover ${list(r.ratios.workersReqPerSecVsSingle)}`);
+  }
+  if (r.budget) {
+    const one = (x, unit) => (x === null || x === undefined ? '-' : unit === 'x' ? `${x.toFixed(2)}x` : `${fixed(x, 1)} ${unit}`);
+    const value = (b) => {
+      if (b.pair) return `${one(b.value, b.unit)} / ${one(b.worst, b.unit)}`;
+      if (b.third !== undefined) return `${one(b.value, b.unit)} / ${one(b.second, b.unit)} / ${one(b.third, b.unit)}`;
+      if (b.second !== undefined) return `${one(b.value, b.unit)} / ${one(b.second, b.unit)}`;
+      return `${one(b.value, b.unit)}${b.worst !== undefined && b.worst !== null ? ` (worst ${b.worst.toFixed(2)}x)` : ''}`;
+    };
+    out.push(`  issue 19's budget, from this run:`, table(['figure', 'budget', 'measured'], r.budget.map((b) => [b.figure, b.budget, value(b)])));
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
   for (const f of r.failures) out.push(`  FAILED: ${f}`);
@@ -282,7 +317,7 @@ export function renderDashboard(r) {
   return out.join('\n');
 }
 
-export const renderers = { shadow: renderShadow, dashboard: renderDashboard, throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
+export const renderers = { shadow: renderShadow, stalls: renderStalls, dashboard: renderDashboard, throughput: renderThroughput, cost: renderCost, nodes: renderNodes, guard: renderGuard, 'guard-eval': renderGuardEval, fleet: renderFleet, drain: renderDrain, workers: renderWorkers, restart: renderRestart };
 
 export function render(result) {
   const r = renderers[result.scenario];

@@ -31,6 +31,7 @@ import { costBudgetSeconds, costScenario } from './scenarios/cost.mjs';
 import { dashboardBudgetSeconds, dashboardScenario } from './scenarios/dashboard.mjs';
 import { WORKER_COUNTS, workersScenario } from './scenarios/workers.mjs';
 import { nodesBudgetSeconds, nodesScenario } from './scenarios/nodes.mjs';
+import { stallsBudgetSeconds, stallsScenario } from './scenarios/stalls.mjs';
 import { shadowBudgetSeconds, shadowScenario } from './scenarios/shadow.mjs';
 
 // In the order they run. budgetSeconds: the longest a scenario may take (the watchdog's sum).
@@ -55,6 +56,9 @@ const SCENARIOS = {
   workers: { run: workersScenario, budgetSeconds: (o) => WORKER_COUNTS.length * (o.warmupSeconds + o.durationSeconds + 40) + 30 },
   // Two cutovers side by side at 1,000 req/s each, one with 20 dashboards reading GET /api/v1/events: the CPU they add.
   dashboard: { run: dashboardScenario, budgetSeconds: dashboardBudgetSeconds },
+  // Not in the default run (a diagnosis): workers: 0 and 1 with the probe timing every periodic
+  // task, under a paced load then flat out: which stalls, when, and what ran then.
+  stalls: { run: stallsScenario, budgetSeconds: stallsBudgetSeconds, optIn: true },
   // Three cutovers side by side: shadow off, at 100 %, at 100 % hanging: CPU per primary request and p99; then RSS with maxInFlight 1 MiB bodies.
   shadow: { run: shadowScenario, budgetSeconds: shadowBudgetSeconds },
 };
@@ -75,6 +79,10 @@ const USAGE = `Usage: node bench/run.mjs [options]      (npm run bench -- [optio
   --quick           a short smoke run: --duration 3 --warmup 1 --rounds 1 --guard-healthy 8 --guard-runs 1
   --scenario NAME   run only this scenario (repeatable): ${Object.keys(SCENARIOS).join(', ')}
   --no-pin          do not pin processes to cores with taskset
+  --cutover-root D  run the cutover built in D (D/dist/cli.js, e.g. another commit's checkout) instead
+                    of this repository's, to compare builds with the same bench
+  --baseline-root D cost: also run the cutover built in D (workers: 0 and 1) side by side with this
+                    one, as targets cutover@base and cutover-workers-1@base (before/after in one run)
   --help            this text`;
 
 class UsageError extends Error {}
@@ -93,6 +101,8 @@ function parseOptions(argv) {
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', multiple: true },
       'no-pin': { type: 'boolean', default: false },
+      'cutover-root': { type: 'string' },
+      'baseline-root': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -102,7 +112,7 @@ function parseOptions(argv) {
     if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
     return n;
   };
-  const scenarios = values.scenario ?? Object.keys(SCENARIOS);
+  const scenarios = values.scenario ?? Object.keys(SCENARIOS).filter((s) => !SCENARIOS[s].optIn);
   for (const s of scenarios) if (!SCENARIOS[s]) throw new UsageError(`--scenario: unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
   return {
     help: values.help,
@@ -114,18 +124,20 @@ function parseOptions(argv) {
     guardRuns: count('guard-runs', values['guard-runs'], values.quick ? 1 : 3, 1),
     quick: values.quick,
     pin: !values['no-pin'],
+    cutoverRoot: values['cutover-root'],
+    baselineRoot: values['baseline-root'],
     scenarios,
   };
 }
 
 /** dist/ is what runs; say so when it is missing or older than src/. */
-function checkBuild(log) {
-  const cli = join(ROOT, 'dist/cli.js');
+function checkBuild(log, root) {
+  const cli = join(root, 'dist/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (or \`npx tsc -p .\`) first`);
   const built = statSync(cli).mtimeMs;
-  const newest = readdirSync(join(ROOT, 'src'), { recursive: true })
+  const newest = readdirSync(join(root, 'src'), { recursive: true })
     .filter((f) => f.endsWith('.ts'))
-    .reduce((m, f) => Math.max(m, statSync(join(ROOT, 'src', f)).mtimeMs), 0);
+    .reduce((m, f) => Math.max(m, statSync(join(root, 'src', f)).mtimeMs), 0);
   if (newest > built) log('warning: src/ has changed since dist/ was built; the bench runs dist/ (npm run build to refresh)');
 }
 
@@ -161,7 +173,7 @@ async function main(argv) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  checkBuild(log);
+  checkBuild(log, opts.cutoverRoot ?? ROOT);
 
   const startedAt = new Date().toISOString();
   const pins = pinSelf(opts.pin);
@@ -188,7 +200,7 @@ async function main(argv) {
   }, budgetSeconds * 1000);
   watchdog.unref();
 
-  const ctx = { opts, pins, procs, tmpDir, root: ROOT, signal: ac.signal, log };
+  const ctx = { opts, pins, procs, tmpDir, root: ROOT, cutoverRoot: opts.cutoverRoot, signal: ac.signal, log };
   const results = [];
   let failed = false;
   try {

@@ -21,13 +21,20 @@ import { addressFromLogLine } from './http.mjs';
 import { pinned } from './pin.mjs';
 
 const SCRIPT = fileURLToPath(import.meta.url);
+const PROBE = fileURLToPath(new URL('./loop-delay-probe.mjs', import.meta.url));
 
-/** Start the bare proxy in front of `upstreams` ([{ url, weight }]); resolves { name, url, pid, proc }. */
-export async function startBareUndici(ctx, { upstreams, name = 'bare-undici', withLibs = false }) {
+/**
+ * Start the bare proxy in front of `upstreams` ([{ url, weight }]); resolves { name, url, pid, proc,
+ * startupMs }. `probe: { dir }`: preload the loop-delay probe, as startCutover does.
+ */
+export async function startBareUndici(ctx, { upstreams, name = 'bare-undici', withLibs = false, probe }) {
   const args = [...upstreams.flatMap((u) => ['--upstream', `${u.url}=${u.weight}`]), ...(withLibs ? ['--with-libs'] : [])];
-  const [cmd, cmdArgs] = pinned(ctx.pins, 'proxy', process.execPath, [SCRIPT, ...args]);
-  const proc = await ctx.procs.start({ name, cmd, args: cmdArgs, ready: (line) => addressFromLogLine(line, 'proxy listening') });
-  return { name, url: proc.readyValue, pid: proc.pid, proc };
+  const nodeArgs = probe ? ['--import', PROBE] : [];
+  const [cmd, cmdArgs] = pinned(ctx.pins, 'proxy', process.execPath, [...nodeArgs, SCRIPT, ...args]);
+  const spawned = performance.now();
+  const env = probe ? { CUTOVER_PROBE_DIR: probe.dir } : undefined;
+  const proc = await ctx.procs.start({ name, cmd, args: cmdArgs, env, ready: (line) => addressFromLogLine(line, 'proxy listening') });
+  return { name, url: proc.readyValue, pid: proc.pid, proc, startupMs: Math.round(performance.now() - spawned) };
 }
 
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);

@@ -2,8 +2,11 @@
 // generated for the bench: one catch-all route splitting between the two bench backends.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { addressFromLogLine } from './http.mjs';
 import { pinned } from './pin.mjs';
+
+const PROBE = fileURLToPath(new URL('./loop-delay-probe.mjs', import.meta.url));
 
 /**
  * The config cutover runs with in the bench. JSON is valid YAML, so it is written as JSON.
@@ -32,16 +35,23 @@ export function cutoverConfig({ legacy, candidate, candidatePercent, admin = fal
 }
 
 /**
- * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config }. With `admin`, it is
- * ready once both "proxy listening" and "admin listening" were logged (in that order, src/app.ts).
+ * Start cutover; resolves { name, url, adminUrl, pid, proc, configFile, config, startupMs }. With
+ * `admin`, it is ready once both "proxy listening" and "admin listening" were logged (in that
+ * order, src/app.ts). `probe`: preload bench/lib/loop-delay-probe.mjs (its figures go to
+ * `probe.dir`; `probe.tasks` also times cutover's periodic work). The build that runs is
+ * `root`'s dist/, else ctx.cutoverRoot's (--cutover-root), else this repository's. `startupMs`: from spawn
+ * to ready (every listener up), the process's start-up time as an operator sees it.
  */
-export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis, workers, extra }) {
+export async function startCutover(ctx, { legacy, candidate, candidatePercent, name = 'cutover', admin = false, stateFile, guard, redis, workers, extra, probe, root: rootOverride }) {
   const dir = join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'cutover.yaml');
   const config = cutoverConfig({ legacy, candidate, candidatePercent, admin, stateFile, guard, redis, workers, extra });
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
-  const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [join(ctx.root, 'dist/cli.js'), 'start', '--config', configFile]);
+  const root = rootOverride ?? ctx.cutoverRoot ?? ctx.root;
+  const nodeArgs = probe ? ['--import', PROBE] : [];
+  const env = probe ? { CUTOVER_PROBE_DIR: probe.dir, CUTOVER_PROBE_DIST: root, ...(probe.tasks ? { CUTOVER_PROBE_TASKS: '1' } : {}) } : undefined;
+  const [cmd, args] = pinned(ctx.pins, 'proxy', process.execPath, [...nodeArgs, join(root, 'dist/cli.js'), 'start', '--config', configFile]);
   let url;
   const ready = (line) => {
     url ??= addressFromLogLine(line, 'proxy listening');
@@ -49,7 +59,9 @@ export async function startCutover(ctx, { legacy, candidate, candidatePercent, n
     const adminUrl = addressFromLogLine(line, 'admin listening');
     return url && adminUrl ? { url, adminUrl } : undefined;
   };
-  const proc = await ctx.procs.start({ name, cmd, args, cwd: ctx.root, ready });
+  const spawned = performance.now();
+  const proc = await ctx.procs.start({ name, cmd, args, cwd: root, env, ready });
+  const startupMs = Math.round(performance.now() - spawned);
   const addresses = admin ? proc.readyValue : { url: proc.readyValue, adminUrl: undefined };
-  return { name, ...addresses, pid: proc.pid, proc, configFile, config };
+  return { name, ...addresses, pid: proc.pid, proc, configFile, config, startupMs };
 }

@@ -5,6 +5,7 @@
 // requests within a few ms followed by ~1 s of silence, and "when did the last request reach the
 // candidate" would be quantised to those bursts. Here a 1 ms timer sends what is due since the start
 // (rate x elapsed), over a keep-alive undici Pool of `connections` connections.
+import hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 
 /**
@@ -15,6 +16,8 @@ import { Pool } from 'undici';
 export function startPacedLoad({ url, rate, connections = 20, maxSeconds, signal, path = '/', maxInFlight = 2000 }) {
   const pool = new Pool(url, { connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const statusCodes = {};
+  // Each 2xx's time from send to its response body's end, µs (the figures' latencyMs).
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
   const errorCodes = {};
   let sent = 0;
   let completed = 0;
@@ -32,10 +35,12 @@ export function startPacedLoad({ url, rate, connections = 20, maxSeconds, signal
   const one = () => {
     sent++;
     inFlight++;
+    const t0 = performance.now();
     pool.request({ path, method: 'GET' }).then(
       async (res) => {
         statusCodes[res.statusCode] = (statusCodes[res.statusCode] ?? 0) + 1;
         await res.body.dump().catch(() => {});
+        if (res.statusCode >= 200 && res.statusCode < 300) histogram.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
         completed++;
         done();
       },
@@ -86,6 +91,11 @@ export function startPacedLoad({ url, rate, connections = 20, maxSeconds, signal
         errorCodes,
         shed,
         unfinished,
+        latencyMs: {
+          p50: Math.round(histogram.getValueAtPercentile(50)) / 1000,
+          p99: Math.round(histogram.getValueAtPercentile(99)) / 1000,
+          max: Math.round(histogram.maxValue) / 1000,
+        },
       };
     },
   };

@@ -18,10 +18,10 @@ export class Procs {
    * Start `cmd args` and wait until it is ready: `ready(line)` is called for each output line
    * (stdout and stderr) and its first non-undefined return is the ready value; or `probe()` is
    * polled every 100 ms until it returns non-undefined. Rejects when the process exits first or
-   * after `timeoutMs`, with the end of its output in the message.
+   * after `timeoutMs`, with the end of its output in the message. `env`: variables added to ours.
    */
-  async start({ name, cmd, args, cwd, ready, probe, timeoutMs = 10_000 }) {
-    const child = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  async start({ name, cmd, args, cwd, env, ready, probe, timeoutMs = 10_000 }) {
+    const child = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     const proc = { name, pid: child.pid, child, tail: [], exit: undefined, readyValue: undefined };
     proc.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
