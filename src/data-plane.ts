@@ -21,6 +21,7 @@ import { compileOverride } from './proxy/override.js';
 import type { Resolve } from './proxy/resolver.js';
 import { ProxyServer } from './proxy/server.js';
 import { buildTable, retiredClusters, type RoutingTable } from './proxy/table.js';
+import { LoopDelay, mergeLoopDelay, type LoopDelaySnapshot } from './stats/loop-delay.js';
 import { Stats, type RecordingThresholds } from './stats/store.js';
 import { storeSource } from './parity/source.js';
 
@@ -38,10 +39,14 @@ export interface DataPlaneSpec {
 /** What a data plane reports besides its status view: the counts the metrics add up. */
 export interface DataPlaneReport extends DataPlaneView {
   answered: Array<[string, number, number]>;
+  loopDelay: LoopDelaySnapshot;
   events: NodeEventCounts;
   parity: Record<string, ParitySnapshot>;
   served: Served;
 }
+
+/** How long one interval of the loop-delay figures lasts: they cover the last 10 to 20 s. */
+const LOOP_INTERVAL_MS = 10_000;
 
 /** Requests the split sent to each backend since the process started. */
 export type Served = { legacy: number; candidate: number };
@@ -63,6 +68,10 @@ export class DataPlane {
   readonly events = noNodeEvents();
   spec: DataPlaneSpec;
   private readonly onNodeEvent;
+  /** The event loop's delay: the last whole interval kept, the current one filling. */
+  private readonly loop = new LoopDelay().start();
+  private lastLoop: LoopDelaySnapshot = { p50Ms: 0, p99Ms: 0, maxMs: 0, count: 0 };
+  private readonly loopTimer = setInterval(() => (this.lastLoop = this.loop.take()), LOOP_INTERVAL_MS).unref();
   private draining: Promise<{ forced: number }> | undefined;
 
   constructor(private readonly opts: DataPlaneOptions) {
@@ -123,7 +132,7 @@ export class DataPlane {
 
   /** The view with the counts a worker's primary adds up (metrics, parity). */
   report(): DataPlaneReport {
-    return { ...this.view(), answered: seriesFigures(this.stats).answered, events: this.events, parity: this.parity.snapshot(), served: this.served() };
+    return { ...this.view(), answered: this.stats.answeredRows(), loopDelay: this.loopDelay(), events: this.events, parity: this.parity.snapshot(), served: this.served() };
   }
 
   /** The raw figures the metrics read (no encoding): this process's own. */
@@ -135,7 +144,13 @@ export class DataPlane {
       discovery: [clusterDiscovery(clusters)],
       events: this.events,
       parity: this.parity.snapshot(),
+      loopDelay: this.loopDelay(),
     };
+  }
+
+  /** The event loop's delay over the last 10-20 s (read by anyone, reset by nobody but the interval). */
+  loopDelay(): LoopDelaySnapshot {
+    return mergeLoopDelay([this.lastLoop, this.loop.snapshot()]);
   }
 
   /** The guard's figures of every judged route, as plain data for the primary or the fleet. */
@@ -144,9 +159,7 @@ export class DataPlane {
   }
 
   served(): Served {
-    const out: Served = { legacy: 0, candidate: 0 };
-    for (const v of this.stats.views()) if (!v.forced) out[v.backend] += v.cumulative.counters.requests;
-    return out;
+    return this.stats.served();
   }
 
   /**
@@ -179,6 +192,8 @@ export class DataPlane {
     const { forced } = await this.drain(0, graceMs);
     const { legacy, candidate } = this.proxy.table.clusters;
     this.parity.cancelAll(); // shadow copies: nobody waits for them, nor does shutdown
+    clearInterval(this.loopTimer);
+    this.loop.close();
     await Promise.all([legacy.close(), candidate.close()]);
     return { forced };
   }

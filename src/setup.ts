@@ -44,8 +44,7 @@ export function rampTotals(control: Control, stats: Stats): Record<string, Route
   for (const route of control.routes()) {
     const r = control.ramp(route);
     if (r?.status !== 'running' && r?.status !== 'paused') continue;
-    const s = stats.routeSnapshot(route);
-    (out ??= {})[route] = { legacy: s.legacy.cumulative, candidate: s.candidate.cumulative };
+    (out ??= {})[route] = stats.totals(route);
   }
   return out;
 }

@@ -66,7 +66,7 @@ it('exports the delay since the previous scrape as promtool-clean gauges', async
   const ld = track(new LoopDelay(10).start());
   const stats = new Stats(60);
   const control = new Control(config, undefined, createLogger('silent'), Date.now, rampRules);
-  const metrics = track(createMetrics({ control, figures: () => seriesFigures(stats), version: 'test', windowSeconds: 60, loopDelay: () => ld.take() }));
+  const metrics = track(createMetrics({ control, figures: () => ({ ...seriesFigures(stats), loopDelay: ld.take() }), version: 'test', windowSeconds: 60 }));
   await samples(ld, 0, 3);
   const before = ld.snapshot().count;
   busy(100);

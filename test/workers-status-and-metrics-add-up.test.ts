@@ -40,6 +40,9 @@ it('shows both workers in the status and adds their counts up in the metrics', a
   expect(sum(text, 'cutover_requests_total', /code_class="2xx"/)).toBe(N);
   expect(sum(text, 'cutover_requests_total', /backend="candidate",code_class="2xx"/)).toBe(backends.candidate.cumulative.requests);
   expect(sum(text, 'cutover_upstream_latency_seconds_count')).toBe(N);
+  // The loop delay is the workers' (the primary serves nothing): samples from both, reported with each.
+  expect(Number(/^cutover_event_loop_delay_samples (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+  expect(workers.every((x) => (x as unknown as { loopDelay: { count: number } }).loopDelay.count > 0)).toBe(true);
   // One owner: the split is 30, not 30 per process.
   expect(sum(text, 'cutover_candidate_percent', /route="default"/)).toBe(30);
   expect(sum(text, 'cutover_workers', /state="serving"/)).toBe(2);

@@ -36,11 +36,6 @@ export interface MetricsDeps {
   version: string;
   /** stats.windowSeconds, named in the window gauges' help. */
   windowSeconds: number;
-  /**
-   * The event loop's delay since the previous call (stats/loop-delay.ts, `LoopDelay.take()`), read
-   * once per scrape: this process's, or with workers the worst of theirs. Absent: no loop-delay metric.
-   */
-  loopDelay?: () => LoopDelaySnapshot;
 }
 
 export interface Metrics {
@@ -69,7 +64,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   nodeMetrics(read, counter, gauge);
   registerShadowMetrics(registry, async () => (await read()).parity);
   workerMetrics(read, counter, gauge);
-  if (deps.loopDelay) loopDelayGauges(gauge, deps.loopDelay);
+  loopDelayGauges(gauge, read);
   const unsubscribe = controlMetrics(deps, counter, gauge);
   gauge('cutover_build_info', 'Always 1; labels carry the version.', ['version'], undefined, 'first').set({ version: deps.version }, 1);
 
@@ -219,27 +214,29 @@ function workerMetrics(read: Read, counter: CounterFactory, gauge: GaugeFactory)
 }
 
 /**
- * The loop's delay since the previous scrape: cutover_event_loop_delay_{p50,p99,max}_seconds (not
- * one gauge with a quantile label: promtool keeps that label for summaries) and the samples behind
- * them, from one read per scrape.
+ * The data plane's loop delay over its last 10-20 s (DataPlane.loopDelay; with workers the worst
+ * worker's): cutover_event_loop_delay_{p50,p99,max}_seconds (not one gauge with a quantile label:
+ * promtool keeps that label for summaries) and the samples behind them.
  */
-function loopDelayGauges(gauge: GaugeFactory, loopDelay: () => LoopDelaySnapshot): void {
-  let cached: { at: number; snap: LoopDelaySnapshot } | undefined;
-  const read = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 200) cached = { at: now, snap: loopDelay() };
-    return cached.snap;
-  };
+function loopDelayGauges(gauge: GaugeFactory, read: Read): void {
   const figures: Array<[string, string, (s: LoopDelaySnapshot) => number]> = [
     ['p50', 'median', (s) => s.p50Ms],
     ['p99', '99th percentile', (s) => s.p99Ms],
     ['max', 'maximum', (s) => s.maxMs],
   ];
   for (const [suffix, what, get] of figures) {
-    const help = `Event-loop delay since the previous scrape, ${what} (perf_hooks.monitorEventLoopDelay, beyond its sampling interval).`;
-    gauge(`cutover_event_loop_delay_${suffix}_seconds`, help, [], (g) => g.set(get(read()) / 1000), 'max');
+    const help = `Event-loop delay of the data plane over the last 10-20 s (with workers: the worst worker's), ${what} (perf_hooks.monitorEventLoopDelay, beyond its sampling interval).`;
+    gauge(`cutover_event_loop_delay_${suffix}_seconds`, help, [], async (g) => {
+      const l = (await read()).loopDelay;
+      g.reset();
+      if (l) g.set(get(l) / 1000);
+    });
   }
-  gauge('cutover_event_loop_delay_samples', 'Event-loop delay samples since the previous scrape: the sample behind cutover_event_loop_delay_*_seconds.', [], (g) => g.set(read().count), 'sum');
+  gauge('cutover_event_loop_delay_samples', 'Event-loop delay samples behind cutover_event_loop_delay_*_seconds.', [], async (g) => {
+    const l = (await read()).loopDelay;
+    g.reset();
+    if (l) g.set(l.count);
+  });
 }
 
 /**

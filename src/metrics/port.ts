@@ -6,6 +6,7 @@ import type { ParitySnapshot } from '../parity/figures.js';
 import type { DiscoveryStatus, NodeStatus } from '../proxy/cluster.js';
 import type { NodeEventCounts } from '../proxy/node-health.js';
 import type { SeriesView } from '../stats/series.js';
+import type { LoopDelaySnapshot } from '../stats/loop-delay.js';
 import type { Stats } from '../stats/store.js';
 
 export interface SeriesRow {
@@ -39,6 +40,8 @@ export interface DataPlaneFigures {
   parity: Record<string, ParitySnapshot>;
   /** With workers: each worker's process figures. */
   workers?: Array<{ id: number; process: ProcessFigures }>;
+  /** The event loop's delay of the data plane over the last 10-20 s (with workers: the worst worker's). */
+  loopDelay?: LoopDelaySnapshot;
 }
 
 export type FiguresPort = () => DataPlaneFigures | Promise<DataPlaneFigures>;
@@ -51,7 +54,5 @@ export function processFigures(): ProcessFigures {
 
 /** The figures of a process's series alone (no nodes, no parity): the base of DataPlane.figures(). */
 export function seriesFigures(stats: Stats, inFlight = 0): DataPlaneFigures {
-  const answered: Array<[string, number, number]> = [];
-  for (const [route, byStatus] of stats.answered) for (const [status, n] of byStatus) answered.push([route, status, n]);
-  return { windowSeconds: stats.windowSeconds, series: stats.views(), answered, inFlight, nodes: [], discovery: [], events: { refreshes: {}, failures: {}, ejections: [] }, parity: {} };
+  return { windowSeconds: stats.windowSeconds, series: stats.views(), answered: stats.answeredRows(), inFlight, nodes: [], discovery: [], events: { refreshes: {}, failures: {}, ejections: [] }, parity: {} };
 }

@@ -61,6 +61,13 @@ export class Stats {
    */
   readonly answered = new Map<string, Map<number, number>>();
 
+  /** The answers as rows [route, status, count], plain data for the metrics and a worker's report. */
+  answeredRows(): Array<[string, number, number]> {
+    const out: Array<[string, number, number]> = [];
+    for (const [route, byStatus] of this.answered) for (const [status, n] of byStatus) out.push([route, status, n]);
+    return out;
+  }
+
   answer(route: string, status: number): void {
     let m = this.answered.get(route);
     if (!m) this.answered.set(route, (m = new Map()));
@@ -131,6 +138,13 @@ export class Stats {
   /** The raw window view of one series (no encoding): for the guard, every interval. */
   windowView(route: string, backend: BackendName, seconds: number): SeriesView {
     return this.route(route)[backend].window(this.clock(), seconds);
+  }
+
+  /** The cumulative snapshots of both backends of one route (a ramp's hold is judged on them): no window encoded. */
+  totals(route: string): { legacy: Snapshot; candidate: Snapshot } {
+    const now = this.clock();
+    const s = this.route(route);
+    return { legacy: toSnapshot(s.legacy.cumulative(now)), candidate: toSnapshot(s.candidate.cumulative(now)) };
   }
 
   /** Window and cumulative snapshots of both backends of one route, and of the forced requests. */

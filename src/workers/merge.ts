@@ -6,6 +6,7 @@ import { BACKENDS } from '../config/names.js';
 import type { DataPlaneFigures, SeriesRow } from '../metrics/port.js';
 import { mergeParity, type ParitySnapshot } from '../parity/figures.js';
 import { addNodeEvents } from '../proxy/node-health.js';
+import { mergeLoopDelay } from '../stats/loop-delay.js';
 import { mergeSnapshots, mergeViews } from '../stats/snapshot.js';
 import type { BackendStats, RouteStats } from '../stats/store.js';
 import type { Answers } from './messages.js';
@@ -49,7 +50,7 @@ export function mergeDataPlane(answers: Reports, routes: readonly string[], wind
       served: value?.served ?? m.served,
       inFlight: value?.inFlight ?? m.inFlight,
       nodes: value?.nodes ?? null,
-      ...(value ? { rssBytes: value.process.rssBytes, cpuSeconds: value.process.cpuMicros / 1e6 } : {}),
+      ...(value ? { rssBytes: value.process.rssBytes, cpuSeconds: value.process.cpuMicros / 1e6, loopDelay: value.loopDelay } : {}),
       ...(error === undefined ? {} : { error }),
     })),
   };
@@ -95,5 +96,6 @@ export function mergeFigures(answers: Reports, windowSeconds: number): DataPlane
     events: addNodeEvents(views.map((v) => v.events)),
     parity: mergeWorkerParity(answers),
     workers: answers.flatMap(({ member, value }) => (value ? [{ id: member.id, process: value.process }] : [])),
+    loopDelay: mergeLoopDelay(views.map((v) => v.loopDelay)),
   };
 }

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { PersistedState } from '../control/persisted.js';
 import type { DataPlaneReport, DataPlaneSpec, Served } from '../data-plane.js';
-import type { GuardSnapshot } from '../fleet/snapshots.js';
+import type { GuardSnapshot, RouteTotals } from '../fleet/snapshots.js';
 import type { ProcessFigures } from '../metrics/port.js';
 import type { CaseLine } from '../parity/cases.js';
 
@@ -31,6 +31,8 @@ export type Question =
   | { kind: 'in-flight' }
   /** A reloaded config's data-plane half (the primary loaded, checked and compiled it). */
   | { kind: 'spec'; spec: DataPlaneSpec }
+  /** The cumulative totals of these routes (the primary's ramp holds, every guard interval while a ramp runs). */
+  | { kind: 'totals'; routes: string[] }
   /** POST /api/v1/parity/reset: its parity figures back to zero. */
   | { kind: 'parity-reset' }
   /** GET /api/v1/parity/cases: its last sampled requests (undefined route: every route's). */
@@ -39,6 +41,7 @@ export type Question =
 export interface Answers {
   'data-plane': DataPlaneReport & { process: ProcessFigures };
   'in-flight': number;
+  totals: Record<string, RouteTotals>;
   spec: null;
   'parity-reset': string[];
   'parity-cases': CaseLine[] | null;

@@ -229,16 +229,8 @@ export class Primary {
       this.workerTotals = [];
       return;
     }
-    const answers = await this.pool.askAll({ kind: 'data-plane' });
-    this.workerTotals = answers.flatMap(({ member, value }) => {
-      if (!value) return [];
-      const routes: Record<string, RouteTotals> = {};
-      for (const r of ramping) {
-        const v = value.routes[r];
-        if (v) routes[r] = { legacy: v.legacy.cumulative, candidate: v.candidate.cumulative };
-      }
-      return [{ source: `worker-${member.pid}`, routes }];
-    });
+    const answers = await this.pool.askAll({ kind: 'totals', routes: ramping });
+    this.workerTotals = answers.flatMap(({ member, value }) => (value ? [{ source: `worker-${member.pid}`, routes: value }] : []));
   }
 
   /** The hold's sources for a route: one per worker. */

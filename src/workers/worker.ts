@@ -82,6 +82,8 @@ class Worker {
         return { ...this.data.report(), process: processFigures() };
       case 'in-flight':
         return this.data.proxy.inFlight;
+      case 'totals':
+        return Object.fromEntries(q.routes.map((r) => [r, this.data.stats.totals(r)]));
       case 'spec':
         this.data.apply(q.spec);
         this.logger.level = q.spec.config.log.level;
