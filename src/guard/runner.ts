@@ -2,9 +2,7 @@
 // a decision per route and for the whole plan (plan.ts), applies the plan through control/ in one
 // call, and reports it (logs, metrics, webhooks).
 import type { Config, GuardConfig, RouteConfig } from '../config/schema.js';
-import type { Change, Control } from '../control/control.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Change } from '../control/control.js';
 import { shadows, type ParityEvidence } from '../parity/source.js';
 import type { FiguresSource, GuardDeps } from './deps.js';
 import { readWindows } from './figures.js';

@@ -2,10 +2,10 @@
 // now minus the totals at the step's start), judged by the guard's own rule tests, with how much
 // evidence each rule still lacks. The guard's 30 s / 5 s windows may never become conclusive at
 // low traffic; a whole hold can. Pure.
-import type { MismatchFigures } from '../guard/mismatch-rule.js';
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import { moreNeeded, proportionBounds } from '../guard/bounds.js';
+import { moreNeeded } from '../guard/bounds.js';
+import type { MismatchFigures } from '../guard/mismatch-rule.js';
 import { countAbove, distributionOf } from '../guard/figures.js';
 import { judgeRule, type RoutePolicy } from '../guard/policy.js';
 import { RULE_NAMES, type Figures, type RuleResult, type WindowFigures } from '../guard/rules.js';
