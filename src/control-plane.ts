@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { readOnlyToken } from './admin/access.js';
 import type { DataPlaneView } from './admin/deps.js';
 import type { LiveView } from './admin/events.js';
-import type { ParityPort } from './admin/parity-routes.js';
+import type { ParityPort } from './admin/deps.js';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config/schema.js';
 import { Control, type Saved, type Source } from './control/control.js';

@@ -1,7 +1,8 @@
 // What the admin API is given: a view of the data plane (one process, or the workers merged).
 import type { RouteConfig } from '../config/schema.js';
 import type { Control, Source } from '../control/control.js';
-import type { ParityPort } from './parity-routes.js';
+import type { CaseLine } from '../parity/cases.js';
+import type { ParitySnapshot } from '../parity/figures.js';
 import type { RampRunner } from '../ramp/runner.js';
 import type { Report } from '../report/build.js';
 import type { RouteStats } from '../stats/store.js';
@@ -44,4 +45,13 @@ export interface AdminDeps {
   restart?(by: { source: Source; reason?: string }): Promise<unknown>;
   /** Parity figures of the routes' shadow taps (admin/parity-routes.ts). */
   parity?: ParityPort;
+}
+
+/** What the routes read and reset: one process's ParityStore, or every worker's through the primary. */
+export interface ParityPort {
+  snapshot(): Record<string, ParitySnapshot> | Promise<Record<string, ParitySnapshot>>;
+  /** Every route's figures back to zero (copies in flight still finish); the routes reset. */
+  reset(): string[] | Promise<string[]>;
+  /** The last sampled requests (a route's, or every route's); undefined: no such route with a shadow. Absent: no GET /api/v1/parity/cases. */
+  cases?(route: string | undefined, limit: number | undefined): CaseLine[] | undefined | Promise<CaseLine[] | undefined>;
 }

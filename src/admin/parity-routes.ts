@@ -4,19 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import { CutoverError } from '../errors.js';
 import { topPaths, type ParitySnapshot } from '../parity/figures.js';
-import type { CaseLine } from '../parity/cases.js';
 import { toJsonLines } from '../parity/cases.js';
-import type { AdminDeps } from './deps.js';
+import type { AdminDeps, ParityPort } from './deps.js';
 import { answer, percentSchema, reasonSchema, routeSchema, sourceOf } from './reply.js';
 
-/** What the routes read and reset: one process's ParityStore, or every worker's through the primary. */
-export interface ParityPort {
-  snapshot(): Record<string, ParitySnapshot> | Promise<Record<string, ParitySnapshot>>;
-  /** Every route's figures back to zero (copies in flight still finish); the routes reset. */
-  reset(): string[] | Promise<string[]>;
-  /** The last sampled requests (a route's, or every route's); undefined: no such route with a shadow. Absent: no GET /api/v1/parity/cases. */
-  cases?(route: string | undefined, limit: number | undefined): CaseLine[] | undefined | Promise<CaseLine[] | undefined>;
-}
 
 /** One route's figures as the API shows them: the path tables as [{ path, count }], most frequent first. */
 function shown(s: ParitySnapshot) {

@@ -2,6 +2,7 @@
 // several) to legacy vs candidate side by side, the candidate/legacy ratio of each figure with a
 // confidence interval where it is a statistic, a verdict per line, the configured success
 // criteria judged, and an overall verdict. Renderers (render-*.ts) only format what this returns.
+import type { CriterionResult } from './criterion.js';
 import type { ReportConfig } from '../config/schema.js';
 import { differenceBounds, proportionBounds } from '../guard/bounds.js';
 import type { ParitySource } from '../parity/source.js';
@@ -50,13 +51,7 @@ export interface Section {
   verdict: Verdict;
 }
 
-export interface CriterionResult {
-  criterion: string;
-  limit: number;
-  observed: number | null;
-  interval: { lower: number; upper: number | null } | null;
-  outcome: 'met' | 'missed' | 'not enough data';
-}
+export type { CriterionResult } from './criterion.js';
 
 export interface RouteReport {
   name: string;

@@ -5,7 +5,7 @@
 import { proportionBounds } from '../guard/bounds.js';
 import { topPaths } from '../parity/merge.js';
 import type { ParityEvidence } from '../parity/source.js';
-import type { CriterionResult } from './build.js';
+import type { CriterionResult } from './criterion.js';
 
 /** How many differing fields (and noise paths) the section lists. */
 export const TOP_FIELDS = 5;
