@@ -21,9 +21,8 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json'
 
 /** Requests the split sent to a backend since this process started (forced ones left out). */
 export function requestsServed(stats: Stats): number {
-  let n = 0;
-  for (const v of stats.views()) if (!v.forced) n += v.cumulative.counters.requests;
-  return n;
+  const s = stats.served();
+  return s.legacy + s.candidate;
 }
 
 export function hostPort(a: AddressInfo): string {
@@ -38,15 +37,18 @@ function unprotectedAdmin(config: Config): CutoverError {
   );
 }
 
+/** The routes whose ramp is under way (running or paused): their holds are judged on cumulative totals. */
+export function rampingRoutes(control: Control): string[] {
+  return control.routes().filter((route) => {
+    const status = control.ramp(route)?.status;
+    return status === 'running' || status === 'paused';
+  });
+}
+
 /** Cumulative snapshots of the routes whose ramp is under way, for the fleet's leader to judge holds on. */
 export function rampTotals(control: Control, stats: Stats): Record<string, RouteTotals> | undefined {
-  let out: Record<string, RouteTotals> | undefined;
-  for (const route of control.routes()) {
-    const r = control.ramp(route);
-    if (r?.status !== 'running' && r?.status !== 'paused') continue;
-    (out ??= {})[route] = stats.totals(route);
-  }
-  return out;
+  const routes = rampingRoutes(control);
+  return routes.length === 0 ? undefined : Object.fromEntries(routes.map((route) => [route, stats.totals(route)]));
 }
 
 /** The migration scorecard from a view of the data plane (this process's, or the workers' merged). */

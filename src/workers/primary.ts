@@ -21,7 +21,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { totalsOfSnapshot } from '../ramp/evidence.js';
 import type { RampRunner, SourceTotals } from '../ramp/runner.js';
 import { effectiveConfig, reloadControl, type ReloadBy, type ReloadResult } from '../reload.js';
-import { dataPlaneSpec, hostPort } from '../setup.js';
+import { dataPlaneSpec, hostPort, rampingRoutes } from '../setup.js';
 import { mergeSnapshots } from '../stats/snapshot.js';
 import { Stats } from '../stats/store.js';
 import { mergeDataPlane, mergeFigures, mergeWorkerParity } from './merge.js';
@@ -224,7 +224,7 @@ export class Primary {
 
   /** Ask every worker for its cumulative totals of the routes whose ramp is under way. */
   private async refreshTotals(): Promise<void> {
-    const ramping = this.control.routes().filter((r) => ['running', 'paused'].includes(this.control.ramp(r)?.status ?? ''));
+    const ramping = rampingRoutes(this.control);
     if (ramping.length === 0) {
       this.workerTotals = [];
       return;

@@ -111,9 +111,10 @@ class Worker {
       clearInterval(this.timer);
       const grace = graceMs ?? this.data.config.shutdownGraceSeconds * 1000;
       this.logger.info({ drainMs, mode }, 'worker: draining');
-      if (mode === 'shutdown') await this.data.drain(drainMs, grace);
-      if (mode === 'shutdown') await this.data.close(grace);
-      else await this.data.retire(drainMs, grace);
+      if (mode === 'shutdown') {
+        await this.data.drain(drainMs, grace);
+        await this.data.close(grace);
+      } else await this.data.retire(drainMs, grace);
       process.exit(0); // the primary learns it from the exit
     })();
     return this.draining;
