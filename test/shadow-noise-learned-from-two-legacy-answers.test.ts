@@ -52,3 +52,21 @@ it('learns the timestamp and request id as noise, then counts only a real differ
   // Each sampled request reached legacy twice (the client's answer and the noise copy).
   expect(legacy.hits).toBe(2 * (sent + 4));
 });
+
+it('compares the whole legacy answer when legacy is the copy and also teaches the noise table', async () => {
+  // The candidate serves the client (100 %); legacy answers the shadow copy and the noise copy.
+  // The copy's body feeds both the noise table and the comparison: neither may see it emptied.
+  const legacy = await track(orders(undefined));
+  const candidate = await track(orders('/orders/9'));
+  const route = { name: 'shop', match: { pathPrefix: '/' }, candidatePercent: 100, shadow: { percent: 100, noise: { percent: 100 } } };
+  const proxy = await track(startProxy(testConfig([legacy.url], [candidate.url], { routes: [route] })));
+  const http = await track(client());
+  const parity = async () => (await admin(proxy.admin, 'GET', '/api/v1/parity')).body.routes.shop;
+  for (const n of [1, 2, 3, 9]) expect((await http.get(`${proxy.url}/orders/${n}`)).status).toBe(200);
+  await waitFor(async () => (await parity()).compared === 4 && !proxy.app.parity.route('shop').open.size, 5000, 'four compared');
+  const p = await parity();
+  const paths = (p.differences as Array<{ path: string }>).map((d) => d.path);
+  expect(paths).not.toContain('body');
+  expect(paths).toContain('/total');
+  expect(p.samples.at(-1)).toMatchObject({ request: 'GET /orders/9', differences: [{ path: '/total', primary: '11', shadow: '10' }] });
+});

@@ -224,8 +224,11 @@ class ShadowPair implements PrimaryCapture {
     this.reqChunks = undefined;
     this.tap.state.open.delete(this);
     if (!this.canceled) {
-      this.learn();
-      this.count();
+      // Each answer's body is handed over once: read both here, for the noise table and the comparison.
+      const copied = this.copy.state === 'ok' ? this.copy.response() : undefined;
+      const primary = this.primary === 'ok' ? this.primaryAnswer() : undefined;
+      this.learn(primary, copied);
+      this.count(primary, copied);
     }
     this.pChunks = [];
   }
@@ -234,14 +237,12 @@ class ShadowPair implements PrimaryCapture {
     return { status: this.pStatus, headers: this.pHeaders, body: Buffer.concat(this.pChunks) };
   }
 
-  private count(): void {
+  private count(p: ParityResponse | undefined, s: ParityResponse | undefined): void {
     const figures = this.tap.state.figures;
     const c = this.copy;
     if (c.error !== undefined) return figures.error(this.endpoint, c.error);
     if (this.primary === 'over' || c.state === 'over') return figures.skipped(this.endpoint);
-    if (this.primary === 'failed' || c.state === 'failed') return; // abandoned by cutover: nothing to compare
-    const p = this.primaryAnswer();
-    const s = c.response();
+    if (p === undefined || s === undefined) return; // abandoned by cutover: nothing to compare
     const result = compareResponses(p, s, this.tap.rules, this.tap.state.noise.patterns(this.endpoint));
     figures.compared({
       method: this.target.method,
@@ -254,14 +255,12 @@ class ShadowPair implements PrimaryCapture {
   }
 
   /** The noise copy's answer and the pair's legacy answer (the primary's or the copy's): what differs is noise. */
-  private learn(): void {
+  private learn(primary: ParityResponse | undefined, copied: ParityResponse | undefined): void {
     const n = this.noise;
     if (!n) return;
     if (n.error !== undefined) return this.tap.state.figures.error(this.endpoint, n.error);
-    const fromPrimary = this.x.backend === 'legacy';
-    const legacyOk = fromPrimary ? this.primary === 'ok' : this.copy.state === 'ok';
-    if (n.state !== 'ok' || !legacyOk) return;
-    const first = fromPrimary ? this.primaryAnswer() : this.copy.response();
+    const first = this.x.backend === 'legacy' ? primary : copied;
+    if (n.state !== 'ok' || first === undefined) return;
     const paths = this.tap.state.noise.learn(this.endpoint, first, n.response(), this.tap.rules);
     if (paths.length > 0) this.tap.state.figures.noise(this.endpoint, paths);
   }
